@@ -1,0 +1,55 @@
+# threadlab - a course lab kit on threading models, and its autograder.
+#
+#   make grade [LAB=NN] [SUBMISSION=DIR]   grade labs/ (or a student's checkout)
+#   make grade-reference [LAB=NN]          grade the reference solutions, hidden tests too
+#   make test                              the kit's own test suite
+#   make deps                              install (as root) or name the Debian packages needed
+#   make skeletons / check-skeletons       labs/ from reference/, and the check they agree
+#   make handout                           handouts to HTML in handout/build/
+#
+# Variables: LAB (NN or NN-slug, space-separated for several), OUT (default
+# grades), SUBMISSION, SEED, JOBS, STRICT=1 (exit 1 below full marks).
+
+SHELL := /bin/bash
+OUT ?= grades
+GRADER := grader/build/tl-grade
+GRADE_FLAGS = $(foreach l,$(LAB),--lab $(l)) --out $(OUT) \
+  $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict)
+
+.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout clean help
+all: grader
+
+help:
+	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@grader/tools/deps.sh
+
+grader: deps
+	@$(MAKE) -s -C grader
+
+grade: grader
+ifdef SUBMISSION
+	@$(GRADER) --kit $(CURDIR) --submission $(SUBMISSION) $(GRADE_FLAGS)
+else
+	@$(GRADER) --kit $(CURDIR) $(GRADE_FLAGS)
+endif
+
+grade-reference: grader
+	@$(GRADER) --kit $(CURDIR) --reference $(GRADE_FLAGS)
+
+skeletons: deps
+	@grader/tools/skeletons.sh gen
+
+check-skeletons:
+	@grader/tools/skeletons.sh check
+
+handout: deps
+	@grader/tools/handout.sh handout/build
+
+test: grader
+	@grader/tools/selftest.sh
+
+clean:
+	$(MAKE) -s -C grader clean
+	rm -rf $(OUT) handout/build build labs/*/build reference/*/build

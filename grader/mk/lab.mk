@@ -1,0 +1,104 @@
+# lab.mk - the build and run rules every lab shares.
+#
+# A lab's Makefile is two lines:
+#     TL_ROOT ?= ../..
+#     include $(TL_ROOT)/grader/mk/lab.mk
+# What to compile comes from the lab's manifest, lab.conf ([lab] student_files,
+# kit_sources, cflags, ldlibs). The grader calls these same rules on a staging
+# copy, so what a student runs and what is graded are built alike.
+#
+#   make            build the tests (VARIANT=plain|tsan|asan|coverage)
+#   make test       run every test, cmocka output
+#   make list       list the tests with their points
+#   make run T=NAME [SEED=N]   run one test (SEED replays a stress run)
+#   make grade      grade this lab as the grader would (public tests)
+
+TL_ROOT ?= ../..
+TL_ROOT := $(abspath $(TL_ROOT))
+VARIANT ?= plain
+BUILD ?= build/$(VARIANT)
+LAB_SLUG := $(notdir $(CURDIR))
+# The reference tree is the solution: its files are built with -DSOLUTION.
+SOLUTION ?= $(if $(findstring /reference/,$(CURDIR)/),1,0)
+HIDDEN ?= $(SOLUTION)
+
+conf = $(strip $(shell sed -n 's/^[[:space:]]*$(1)[[:space:]]*=\(.*\)$$/\1/p' lab.conf | head -n 1))
+STUDENT_FILES := $(call conf,student_files)
+KIT_SOURCES := $(call conf,kit_sources)
+LAB_CFLAGS := $(call conf,cflags)
+LAB_LDLIBS := $(call conf,ldlibs)
+SOURCES := $(filter %.c %.S,$(STUDENT_FILES) $(KIT_SOURCES))
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+WARN := -Wall -Wextra -Wno-unused-parameter
+CFLAGS_plain := -O2 -g
+CFLAGS_tsan := -O1 -g -fsanitize=thread
+CFLAGS_asan := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS_coverage := -O0 -g --coverage
+VFLAGS := $(CFLAGS_$(VARIANT))
+ifeq ($(VFLAGS),)
+$(error unknown VARIANT '$(VARIANT)': use plain, tsan, asan or coverage)
+endif
+CPPFLAGS += -Iinclude -Isrc -I$(TL_ROOT)/grader/harness -D_GNU_SOURCE
+ifeq ($(SOLUTION),1)
+CPPFLAGS += -DSOLUTION
+endif
+ALL_CFLAGS = -std=gnu11 $(WARN) $(VFLAGS) $(LAB_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(LAB_LDLIBS) -lcmocka -lpthread $(LDLIBS)
+
+OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SOURCES))
+HARNESS := $(BUILD)/harness/tl_harness.o
+TEST_SRCS := $(wildcard tests/*.c)
+ifeq ($(HIDDEN),1)
+TEST_SRCS += $(wildcard hidden/*.c)
+endif
+TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
+HEADERS := $(wildcard include/*.h src/*.h)
+
+.PHONY: all tests test list run grade clean objects
+all tests: $(TEST_BINS)
+
+$(BUILD)/obj/%.c.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(HARNESS): $(TL_ROOT)/grader/harness/tl_harness.c $(TL_ROOT)/grader/harness/tl_harness.h $(TL_ROOT)/grader/include/tl_proto.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/%: %.c $(OBJS) $(HARNESS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(OBJS) $(HARNESS) $(LDLIBS_ALL) -o $@
+
+objects: $(OBJS)
+
+test: $(TEST_BINS)
+	@fail=0; for t in $(TEST_BINS); do \
+	  echo "== $$t"; $$t || fail=1; \
+	done; \
+	if [ $$fail = 0 ]; then echo "$(LAB_SLUG): all tests passed"; \
+	else echo "$(LAB_SLUG): some tests FAILED (replay one: make run T=<name>)"; exit 1; fi
+
+list: $(TEST_BINS)
+	@for t in $(TEST_BINS); do echo "== $$t"; $$t --list; done
+
+run: $(TEST_BINS)
+	@test -n "$(T)" || { echo "usage: make run T=<test name> [SEED=<n>]"; exit 2; }
+	@for t in $(TEST_BINS); do \
+	  if $$t --list | awk '{print $$1}' | grep -qx '$(T)'; then \
+	    echo "$(if $(SEED),TL_SEED=$(SEED) )$$t --run $(T)"; \
+	    $(if $(SEED),TL_SEED=$(SEED)) $$t --run $(T); exit $$?; fi; \
+	done; echo "no test named $(T) (see make list)"; exit 2
+
+grade:
+	$(MAKE) -C $(TL_ROOT) grade LAB=$(LAB_SLUG)
+
+clean:
+	rm -rf build

@@ -1,0 +1,560 @@
+/*
+ * pipeline.c - one lab's stages, in order:
+ *   stage a copy (kit files + the student's files only) -> build -> forbidden
+ *   symbols -> tests (each in the sandbox; stress tests repeated with seeds)
+ *   -> race stage -> memory stage.
+ * Nothing a lab does can stop the pipeline: every failure becomes failed
+ * items with a reason, and the next lab is graded as usual.
+ */
+#define _GNU_SOURCE
+#include "tl.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int want_stage(const struct grade_opts *g, const char *s)
+{
+    return !g->stages || strv_has(g->stages, s);
+}
+
+static char *copy_file(const char *from, const char *to)
+{
+    char *argv[] = {"cp", "-f", "--", (char *)from, (char *)to, NULL};
+    struct sb_opts o = {.argv = argv, .timeout_s = 60, .out_cap = 4096, .cwd = "/"};
+    struct sb_result r;
+    sb_run(&o, &r);
+    char *err = (r.exited && r.code == 0) ? NULL : xasprintf("cannot copy %s: %s", from, r.out ? r.out : "");
+    sb_result_free(&r);
+    return err;
+}
+
+/* Make the staging copy. Returns NULL or an error text. */
+static char *stage_lab(const struct grade_opts *g, const struct lab *l,
+                       const char *kitdir, const char *studir, const char *stage,
+                       struct buf *notes)
+{
+    rm_rf(stage);
+    if (mkdir_p(stage) < 0)
+        return xasprintf("cannot create %s", stage);
+    char *src = xasprintf("%s/.", kitdir);
+    char *argv[] = {"cp", "-a", "--", src, (char *)stage, NULL};
+    struct sb_opts o = {.argv = argv, .timeout_s = 120, .out_cap = 4096, .cwd = "/"};
+    struct sb_result r;
+    sb_run(&o, &r);
+    free(src);
+    char *err = (r.exited && r.code == 0) ? NULL : xasprintf("cannot stage %s: %s", kitdir, r.out ? r.out : "");
+    sb_result_free(&r);
+    if (err)
+        return err;
+    char *p = xasprintf("%s/build", stage);
+    rm_rf(p);
+    free(p);
+    if (!g->hidden) {
+        p = xasprintf("%s/hidden", stage);
+        rm_rf(p);
+        free(p);
+    }
+    if (!strcmp(kitdir, studir))
+        return NULL;
+    for (char **f = l->student_files; *f; f++) {
+        char *from = xasprintf("%s/%s", studir, *f);
+        char *to = xasprintf("%s/%s", stage, *f);
+        if (strstr(*f, "..") || (*f)[0] == '/') {
+            err = xasprintf("lab.conf: student file '%s' is not a plain relative path", *f);
+        } else if (!path_exists(from)) {
+            buf_printf(notes, "%s was not in the submission: the skeleton's version was graded.\n", *f);
+        } else {
+            err = copy_file(from, to);
+        }
+        free(from);
+        free(to);
+        if (err)
+            return err;
+    }
+    return NULL;
+}
+
+static int make_variant(const struct grade_opts *g, const char *stage, const char *variant,
+                        struct buf *log)
+{
+    char *root = xasprintf("TL_ROOT=%s", g->kit);
+    char *var = xasprintf("VARIANT=%s", variant);
+    char *sol = xasprintf("SOLUTION=%d", g->mode == MODE_REFERENCE);
+    char *hid = xasprintf("HIDDEN=%d", g->hidden);
+    char *argv[] = {"make", "--no-print-directory", "-j2", "-C", (char *)stage,
+                    root, var, sol, hid, "tests", NULL};
+    struct sb_opts o = {.argv = argv, .timeout_s = 600, .out_cap = 64 * 1024, .cwd = stage};
+    struct sb_result r;
+    sb_run(&o, &r);
+    int ok = r.exited && r.code == 0;
+    if (r.out)
+        buf_puts(log, r.out);
+    if (r.timed_out)
+        buf_puts(log, "\nthe build took longer than 600 s and was stopped\n");
+    sb_result_free(&r);
+    free(root); free(var); free(sol); free(hid);
+    return ok;
+}
+
+/* Forbidden calls: undefined symbols of the student's objects. */
+static char *check_forbidden(const struct lab *l, const char *stage)
+{
+    struct buf b;
+    buf_init(&b);
+    if (!l->forbidden[0])
+        return NULL;
+    for (char **f = l->student_files; *f; f++) {
+        size_t n = strlen(*f);
+        if (n < 2 || (strcmp(*f + n - 2, ".c") && strcmp(*f + n - 2, ".S")))
+            continue;
+        char *obj = xasprintf("%s/build/plain/obj/%s.o", stage, *f);
+        char *argv[] = {"nm", "-u", "-P", obj, NULL};
+        struct sb_opts o = {.argv = argv, .timeout_s = 60, .out_cap = 1 << 20, .cwd = stage};
+        struct sb_result r;
+        sb_run(&o, &r);
+        for (char *line = r.out ? strtok(r.out, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+            char sym[512];
+            if (sscanf(line, "%511s", sym) != 1)
+                continue;
+            char *at = strchr(sym, '@');
+            if (at)
+                *at = '\0';
+            if (strv_has(l->forbidden, sym))
+                buf_printf(&b, "%s calls %s(), which this lab forbids: the point of the lab is to build it yourself.\n",
+                           *f, sym);
+        }
+        sb_result_free(&r);
+        free(obj);
+    }
+    if (!b.len) {
+        buf_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* When nothing built: the tests named in the kit's test sources. */
+static void scan_tests(const char *stage, int hidden, struct test_info **out, size_t *n)
+{
+    const char *sub[2] = {"tests", "hidden"};
+    size_t cap = 16, k = 0;
+    struct test_info *v = xcalloc(cap, sizeof *v);
+    for (int h = 0; h < (hidden ? 2 : 1); h++) {
+        char *dir = xasprintf("%s/%s", stage, sub[h]);
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            size_t len = strlen(e->d_name);
+            if (len < 3 || strcmp(e->d_name + len - 2, ".c"))
+                continue;
+            char *path = xasprintf("%s/%s", dir, e->d_name);
+            FILE *fp = fopen(path, "r");
+            char line[1024];
+            while (fp && fgets(line, sizeof line, fp)) {
+                char name[256];
+                int pts, to;
+                if (sscanf(line, "TL_TEST(%255[A-Za-z0-9_], %d, %d", name, &pts, &to) == 3) {
+                    if (k + 1 >= cap) {
+                        cap *= 2;
+                        v = realloc(v, cap * sizeof *v);
+                    }
+                    memset(&v[k], 0, sizeof v[k]);
+                    v[k].name = xstrdup(name);
+                    v[k].binary = xstrdup("");
+                    v[k].points = pts;
+                    v[k].timeout_s = to;
+                    v[k].tags = strv_split("", NULL);
+                    v[k].hidden = h;
+                    k++;
+                }
+            }
+            if (fp)
+                fclose(fp);
+            free(path);
+        }
+        if (d)
+            closedir(d);
+        free(dir);
+    }
+    *out = v;
+    *n = k;
+}
+
+static struct item *add_item(struct lab_report *rep, size_t *cap)
+{
+    if (rep->nitems + 1 >= *cap) {
+        *cap = *cap ? *cap * 2 : 32;
+        rep->items = realloc(rep->items, *cap * sizeof *rep->items);
+    }
+    struct item *it = &rep->items[rep->nitems++];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+static char **copy_tags(char **tags)
+{
+    struct buf b;
+    buf_init(&b);
+    for (char **t = tags; t && *t; t++)
+        buf_printf(&b, "%s ", *t);
+    char **v = strv_split(b.p, NULL);
+    buf_free(&b);
+    return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running many tests at once                                         */
+/* ------------------------------------------------------------------ */
+
+struct task {
+    const struct test_info *t;
+    struct run_ctx ctx;
+    int passed;
+    char *why;
+    double secs;
+};
+
+struct pool {
+    struct task *tasks;
+    size_t n;
+    atomic_size_t next;
+};
+
+static void *worker(void *arg)
+{
+    struct pool *p = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
+        if (i >= p->n)
+            return NULL;
+        struct task *k = &p->tasks[i];
+        k->passed = run_one(&k->ctx, k->t, &k->why, &k->secs);
+    }
+}
+
+static void run_tasks(struct task *tasks, size_t n, int jobs)
+{
+    struct pool p = {.tasks = tasks, .n = n};
+    atomic_init(&p.next, 0);
+    if (jobs < 1)
+        jobs = 1;
+    pthread_t th[64];
+    int started = 0;
+    for (int j = 0; j < jobs && j < 64; j++)
+        if (pthread_create(&th[started], NULL, worker, &p) == 0)
+            started++;
+    if (!started)
+        worker(&p);
+    for (int j = 0; j < started; j++)
+        pthread_join(th[j], NULL);
+}
+
+static const char *display_dir(const struct grade_opts *g, const char *slug, char *buf, size_t cap)
+{
+    if (g->mode == MODE_REFERENCE)
+        snprintf(buf, cap, "reference/%s", slug);
+    else if (g->mode == MODE_SUBMISSION)
+        snprintf(buf, cap, "%s/labs/%s", g->submission, slug);
+    else
+        snprintf(buf, cap, "labs/%s", slug);
+    return buf;
+}
+
+static uint64_t seed_for(uint64_t base, const char *name, int rep)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    uint64_t s = mix64(base ^ h ^ ((uint64_t)rep << 48)) & 0xffffffffffffull;
+    return s ? s : 1;
+}
+
+static struct test_info *find_test(struct test_info *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].name, name))
+            return &v[i];
+    return NULL;
+}
+
+static void fail_all(struct lab_report *rep, size_t *cap, const char *slug,
+                     struct test_info *tests, size_t nt, const struct lab *l,
+                     int stage_pts, const char *why)
+{
+    for (size_t i = 0; i < nt; i++) {
+        struct item *it = add_item(rep, cap);
+        it->name = xasprintf("%s/%s", slug, tests[i].name);
+        it->max = tests[i].points;
+        it->output = xstrdup(why);
+        it->tags = copy_tags(tests[i].tags);
+        it->hidden = tests[i].hidden;
+    }
+    const struct stage_conf *st[2] = {&l->race, &l->memory};
+    const char *sn[2] = {"race", "memory"};
+    for (int s = 0; s < 2 && stage_pts; s++) {
+        for (int k = 0; st[s]->present && k < st[s]->ntools; k++) {
+            struct item *it = add_item(rep, cap);
+            it->name = xasprintf("%s/%s-stage:%s", slug, sn[s], tool_name(st[s]->tools[k]));
+            it->max = (double)st[s]->points / st[s]->ntools;
+            it->output = xstrdup(why);
+            it->tags = strv_split(sn[s], NULL);
+        }
+    }
+}
+
+static void stage_tool(const struct grade_opts *g, const struct lab *l, const char *slug,
+                       const char *stage, const char *shown, struct test_info *tests, size_t nt,
+                       const struct stage_conf *sc, const char *sname, struct lab_report *rep,
+                       size_t *cap)
+{
+    for (int k = 0; k < sc->ntools; k++) {
+        enum tool tool = sc->tools[k];
+        struct item *it = add_item(rep, cap);
+        it->name = xasprintf("%s/%s-stage:%s", slug, sname, tool_name(tool));
+        it->max = (double)sc->points / sc->ntools;
+        it->tags = strv_split(sname, NULL);
+        double t0 = now_s();
+        const char *variant = tool == TOOL_TSAN ? "build/tsan" : tool == TOOL_ASAN ? "build/asan" : "build/plain";
+        if (tool == TOOL_TSAN || tool == TOOL_ASAN) {
+            struct buf log;
+            buf_init(&log);
+            if (!make_variant(g, stage, variant + 6, &log)) {
+                it->output = xasprintf("the %s build failed:\n%s", variant + 6, tail_lines(log.p, 30));
+                buf_free(&log);
+                continue;
+            }
+            buf_free(&log);
+        }
+        size_t n = 0;
+        for (char **p = sc->tests; *p; p++)
+            n++;
+        struct task *tasks = xcalloc(n, sizeof *tasks);
+        struct buf errs;
+        buf_init(&errs);
+        size_t m = 0;
+        for (char **p = sc->tests; *p; p++) {
+            struct test_info *t = find_test(tests, nt, *p);
+            if (!t) {
+                buf_printf(&errs, "lab.conf names test '%s' for the %s stage, but no such test exists\n", *p, sname);
+                continue;
+            }
+            tasks[m].t = t;
+            tasks[m].ctx = (struct run_ctx){.stage_dir = stage, .variant_dir = variant, .tool = tool,
+                                            .slow = sc->slow, .seed = seed_for(g->seed, t->name, 99),
+                                            .timeout_scale = 4};
+            char *rp;
+            if (tool == TOOL_TSAN || tool == TOOL_ASAN)
+                rp = xasprintf("make -C %s VARIANT=%s run T=%s SEED=%llu", shown, variant + 6, t->name,
+                               (unsigned long long)tasks[m].ctx.seed);
+            else
+                rp = xasprintf("make -C %s && (cd %s && TL_SLOW=%d TL_SEED=%llu valgrind%s %s --run %s)", shown, shown,
+                               sc->slow, (unsigned long long)tasks[m].ctx.seed,
+                               tool == TOOL_HELGRIND ? " --tool=helgrind" : tool == TOOL_DRD ? " --tool=drd" : " --leak-check=full",
+                               t->binary, t->name);
+            tasks[m].ctx.replay = rp;
+            m++;
+        }
+        run_tasks(tasks, m, g->jobs);
+        int all = errs.len == 0;
+        struct buf out;
+        buf_init(&out);
+        buf_puts(&out, errs.p);
+        for (size_t i = 0; i < m; i++) {
+            if (!tasks[i].passed) {
+                all = 0;
+                buf_printf(&out, "%s under %s: %s\n", tasks[i].t->name, tool_name(tool), tasks[i].why);
+            }
+            free(tasks[i].why);
+            free((char *)tasks[i].ctx.replay);
+        }
+        it->passed = all;
+        it->score = all ? it->max : 0;
+        if (all)
+            buf_printf(&out, "%zu test(s) ran under %s with no report", m, tool_name(tool));
+        it->output = out.p;
+        it->time_s = now_s() - t0;
+        buf_free(&errs);
+        free(tasks);
+    }
+    (void)l;
+}
+
+int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    double t0 = now_s();
+    size_t cap = 0;
+    char shown[4096];
+    display_dir(g, slug, shown, sizeof shown);
+    rep->slug = xstrdup(slug);
+    struct buf notes;
+    buf_init(&notes);
+
+    char *refdir = xasprintf("%s/reference/%s", g->kit, slug);
+    char *kitdir = is_dir(refdir) ? xstrdup(refdir) : xasprintf("%s/labs/%s", g->kit, slug);
+    char *studir;
+    if (g->mode == MODE_REFERENCE)
+        studir = xstrdup(refdir);
+    else if (g->mode == MODE_STUDENT)
+        studir = xasprintf("%s/labs/%s", g->kit, slug);
+    else {
+        studir = xasprintf("%s/labs/%s", g->submission, slug);
+        if (!is_dir(studir)) {
+            free(studir);
+            studir = xasprintf("%s/%s", g->submission, slug);
+        }
+    }
+    struct lab *l = lab_load(kitdir, slug);
+    rep->title = xstrdup(l->title);
+    char *stage = xasprintf("%s/%s", g->work, slug);
+    struct test_info *tests = NULL;
+    size_t nt = 0;
+
+    if (l->error) {
+        struct item *it = add_item(rep, &cap);
+        it->name = xasprintf("%s/manifest", slug);
+        it->max = 0;
+        it->output = xasprintf("the lab's manifest is broken (a kit bug, tell the staff): %s", l->error);
+        goto out;
+    }
+    if (g->mode == MODE_SUBMISSION && !is_dir(studir))
+        buf_printf(&notes, "no %s in the submission: the skeleton was graded.\n", slug);
+    char *err = stage_lab(g, l, kitdir, g->mode == MODE_SUBMISSION && !is_dir(studir) ? kitdir : studir,
+                          stage, &notes);
+    if (err) {
+        struct item *it = add_item(rep, &cap);
+        it->name = xasprintf("%s/stage", slug);
+        it->output = err;
+        goto out;
+    }
+
+    struct buf log;
+    buf_init(&log);
+    rep->build_ok = make_variant(g, stage, "plain", &log);
+    rep->build_log = xstrdup(log.p);
+    buf_free(&log);
+    if (!rep->build_ok) {
+        scan_tests(stage, g->hidden, &tests, &nt);
+        char *why = xasprintf("the lab did not compile, so no test could run. The compiler said:\n%s",
+                              tail_lines(rep->build_log, 40));
+        fail_all(rep, &cap, slug, tests, nt, l, want_stage(g, "race") || want_stage(g, "memory"), why);
+        free(why);
+        goto out;
+    }
+    struct buf lerr;
+    buf_init(&lerr);
+    if (run_list_tests(stage, "build/plain", &tests, &nt, &lerr) < 0 || nt == 0) {
+        test_info_free(tests, nt);
+        scan_tests(stage, g->hidden, &tests, &nt);
+        char *why = xasprintf("the test programs would not start:\n%s", lerr.p);
+        fail_all(rep, &cap, slug, tests, nt, l, 1, why);
+        free(why);
+        buf_free(&lerr);
+        goto out;
+    }
+    buf_free(&lerr);
+    char *forb = check_forbidden(l, stage);
+    if (forb) {
+        char *why = xasprintf("forbidden call: %s", forb);
+        fail_all(rep, &cap, slug, tests, nt, l, 1, why);
+        free(why);
+        free(forb);
+        goto out;
+    }
+
+    if (want_stage(g, "tests")) {
+        size_t ntask = 0;
+        for (size_t i = 0; i < nt; i++)
+            ntask += strv_has(tests[i].tags, "stress") ? (size_t)l->stress_repeats : 1;
+        struct task *tasks = xcalloc(ntask, sizeof *tasks);
+        size_t k = 0;
+        for (size_t i = 0; i < nt; i++) {
+            int reps = strv_has(tests[i].tags, "stress") ? l->stress_repeats : 1;
+            for (int r = 0; r < reps; r++, k++) {
+                tasks[k].t = &tests[i];
+                uint64_t s = seed_for(g->seed, tests[i].name, r);
+                tasks[k].ctx = (struct run_ctx){.stage_dir = stage, .variant_dir = "build/plain",
+                                                .tool = TOOL_NONE, .slow = 1, .seed = s, .timeout_scale = 1};
+                tasks[k].ctx.replay = strv_has(tests[i].tags, "stress")
+                    ? xasprintf("make -C %s run T=%s SEED=%llu", shown, tests[i].name, (unsigned long long)s)
+                    : xasprintf("make -C %s run T=%s", shown, tests[i].name);
+            }
+        }
+        run_tasks(tasks, ntask, g->jobs);
+        k = 0;
+        for (size_t i = 0; i < nt; i++) {
+            int reps = strv_has(tests[i].tags, "stress") ? l->stress_repeats : 1;
+            struct item *it = add_item(rep, &cap);
+            it->name = xasprintf("%s/%s", slug, tests[i].name);
+            it->max = tests[i].points;
+            it->tags = copy_tags(tests[i].tags);
+            it->hidden = tests[i].hidden;
+            it->passed = 1;
+            int nfail = 0;
+            for (int r = 0; r < reps; r++, k++) {
+                it->time_s += tasks[k].secs;
+                if (!tasks[k].passed) {
+                    if (it->passed)
+                        it->output = tasks[k].why ? xstrdup(tasks[k].why) : xstrdup("failed");
+                    it->passed = 0;
+                    nfail++;
+                }
+                free(tasks[k].why);
+                free((char *)tasks[k].ctx.replay);
+            }
+            if (reps > 1 && nfail) {
+                char *o = xasprintf("failed %d of %d seeded runs; the first failure:\n%s", nfail, reps, it->output);
+                free(it->output);
+                it->output = o;
+            }
+            it->score = it->passed ? it->max : 0;
+            if (it->passed)
+                it->output = reps > 1 ? xasprintf("passed %d seeded runs", reps) : xstrdup("");
+        }
+        free(tasks);
+    }
+    if (l->race.present && want_stage(g, "race"))
+        stage_tool(g, l, slug, stage, shown, tests, nt, &l->race, "race", rep, &cap);
+    if (l->memory.present && want_stage(g, "memory"))
+        stage_tool(g, l, slug, stage, shown, tests, nt, &l->memory, "memory", rep, &cap);
+
+out:
+    for (size_t i = 0; i < rep->nitems; i++) {
+        rep->score += rep->items[i].score;
+        rep->max += rep->items[i].max;
+    }
+    if (g->hidden && !g->stages && rep->max != 100 && !l->error && rep->nitems > 1)
+        buf_printf(&notes, "kit bug: this lab's points add up to %g, not 100.\n", rep->max);
+    if (!g->hidden && is_dir(refdir) == 0)
+        buf_puts(&notes, "");
+    rep->note = notes.len ? notes.p : (buf_free(&notes), NULL);
+    rep->time_s = now_s() - t0;
+    test_info_free(tests, nt);
+    if (!g->keep)
+        rm_rf(stage);
+    lab_free(l);
+    free(stage);
+    free(refdir);
+    free(kitdir);
+    free(studir);
+    return 0;
+}
+
+void lab_report_free(struct lab_report *r)
+{
+    for (size_t i = 0; i < r->nitems; i++) {
+        free(r->items[i].name);
+        free(r->items[i].output);
+        strv_free(r->items[i].tags);
+    }
+    free(r->items);
+    free(r->slug);
+    free(r->title);
+    free(r->build_log);
+    free(r->note);
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# deps.sh - make sure the Debian packages the kit needs are installed.
+# As root: installs what is missing with apt-get. Otherwise: prints the one
+# command to run and fails.
+set -euo pipefail
+pkgs=(
+  gcc make binutils patch     # compile, nm for the forbidden-symbol check
+  libcmocka-dev               # the test framework every lab uses
+  libjansson-dev libinih-dev  # the grader: results.json, lab.conf
+  unifdef                     # skeletons generated from the reference
+  valgrind                    # memcheck and helgrind stages
+  pandoc                      # handouts to HTML
+  jq libxml2-utils            # the kit's self-test parses its own reports
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/threadlab-apt.log 2>&1; then
+    apt-get update >/tmp/threadlab-apt-update.log 2>&1 || true
+    apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/threadlab-apt.log 2>&1 || {
+      tail -20 /tmp/threadlab-apt.log; echo "deps: apt-get install failed (log above)"; exit 1; }
+  fi
+  exit 0
+fi
+echo "threadlab needs these Debian packages. Install them with:"
+echo
+echo "    sudo apt-get install -y ${missing[*]}"
+echo
+exit 1

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# selftest.sh - the kit's own test suite (make test). Each check prints
+# PASS/FAIL and, on failure, the command that reproduces it.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+g=grader/build/tl-grade
+work=build/selftest
+rm -rf "$work"; mkdir -p "$work"
+pass=0; fail=0
+ok()  { echo "PASS  $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL  $1"; shift; for l in "$@"; do echo "      $l"; done; fail=$((fail + 1)); }
+
+# 1. The grader's own unit tests.
+if make -s -C grader test >"$work/unit.log" 2>&1; then ok "grader unit tests ($(grep -c '\[       OK \]' "$work/unit.log") passed)"
+else bad "grader unit tests" "$(grep -E 'FAILED|ERROR' "$work/unit.log" | head -5)" "reproduce: make -C grader test"; fi
+
+# 2. labs/ is what reference/ generates.
+if grader/tools/skeletons.sh check >"$work/skel.log" 2>&1; then ok "skeletons in step with reference"
+else bad "skeletons in step with reference" "$(head -5 "$work/skel.log")" "reproduce: make check-skeletons"; fi
+
+# Parsed, not grepped: results.json with jq, junit.xml with xmllint.
+wellformed() { # dir label
+  jq -e '(.score|type=="number") and (.tests|type=="array") and
+         all(.tests[]; (.name|type=="string") and (.score|type=="number") and
+             (.max_score|type=="number") and (.status=="passed" or .status=="failed") and
+             (.output|type=="string") and (.visibility|type=="string"))' "$1/results.json" >/dev/null &&
+  xmllint --noout "$1/junit.xml"
+}
+
+# 3. Every reference scores 100, and the reports are well-formed.
+$g --kit "$root" --reference --out "$work/ref" >"$work/ref.log" 2>&1; rc=$?
+if [ $rc = 0 ] && wellformed "$work/ref" &&
+   jq -e '(.extra_data.labs|length) > 0 and all(.extra_data.labs[]; .score == 100 and .max_score == 100)' \
+      "$work/ref/results.json" >/dev/null; then
+  ok "every reference scores 100/100 ($(jq -r '[.extra_data.labs[].lab]|join(", ")' "$work/ref/results.json"))"
+else
+  bad "every reference scores 100/100" "$(grep -E 'FAIL|note|Score' "$work/ref.log" | head -12)" \
+      "reproduce: make grade-reference"
+fi
+
+# 4. Every skeleton builds and scores 0, with a message on every failed test
+#    and no grader error; hidden tests too (the skeleton as a submission).
+$g --kit "$root" --submission "$root" --out "$work/skel" >"$work/skel-grade.log" 2>&1; rc=$?
+if [ $rc = 0 ] && wellformed "$work/skel" &&
+   jq -e '.score == 0 and all(.extra_data.labs[]; .built and .max_score == 100) and
+          all(.tests[]; .status == "failed" and (.output|length) > 20) and
+          all(.tests[]; (.name|test("/(manifest|stage)$"))|not)' "$work/skel/results.json" >/dev/null; then
+  ok "every skeleton builds and scores 0 with a message per test ($(jq '.tests|length' "$work/skel/results.json") items)"
+else
+  bad "every skeleton builds and scores 0" \
+      "$(jq -r '.tests[] | select(.status=="passed" or (.output|length) <= 20) | .name' "$work/skel/results.json" 2>/dev/null | head -5)" \
+      "$(grep -E 'build failed|Score' "$work/skel-grade.log" | head -3)" \
+      "reproduce: build/... $g --kit . --submission . (or make grade)"
+fi
+
+# 5. Planted bugs lose points, and the test that catches each is the one named.
+for p in grader/tests/bugs/*.patch; do
+  [ -f "$p" ] || continue
+  name=$(basename "$p" .patch); nn=${name%%-*}
+  expect=$(sed -n 's/^Expect-Fail:[[:space:]]*//p' "$p" | head -n1)
+  slug=$(cd reference && ls -d "$nn"-*/ | head -n1 | tr -d /)
+  kit="$work/bug-$name"; mkdir -p "$kit/reference"
+  ln -s "$root/grader" "$kit/grader"
+  cp -a "reference/$slug" "$kit/reference/"; rm -rf "$kit/reference/$slug/build"
+  if ! patch -s -p1 -d "$kit" <"$p" >"$kit/patch.log" 2>&1; then
+    bad "planted bug $name" "the patch no longer applies: $(head -3 "$kit/patch.log")"; continue
+  fi
+  $g --kit "$kit" --reference --lab "$nn" --stages tests --out "$kit/out" >"$kit/grade.log" 2>&1
+  st=$(jq -r --arg t "$slug/$expect" '.tests[]|select(.name==$t)|.status' "$kit/out/results.json" 2>/dev/null)
+  sc=$(jq -r '.score' "$kit/out/results.json" 2>/dev/null)
+  if [ "$st" = failed ]; then
+    ok "planted bug $name loses points ($sc/100); $expect says: $(jq -r --arg t "$slug/$expect" '.tests[]|select(.name==$t)|.output' "$kit/out/results.json" | head -n1 | cut -c1-110)"
+  else
+    bad "planted bug $name must fail $expect (status: ${st:-missing})" \
+        "reproduce: patch -p1 < $p in a copy of the kit, then make grade-reference LAB=$nn"
+  fi
+done
+
+# 6. Handouts build, each with its generated grading table.
+if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "handouts build to HTML"
+else bad "handouts build to HTML" "$(tail -3 "$work/handout.log")" "reproduce: make handout"; fi
+
+echo
+echo "selftest: $pass passed, $fail failed"
+[ "$fail" = 0 ]
