@@ -87,6 +87,18 @@ static void report_result(const char *name, int pass, const char *msg)
     channel_write(line);
 }
 
+void tl_metric(double value)
+{
+    char line[TL_LINE_MAX];
+    if (result_fd < 0) {
+        printf("[metric] %s: %.6g\n", current ? current->name : "?", value);
+        return;
+    }
+    snprintf(line, sizeof line, "%s %s METRIC %s %.17g\n", TL_PROTO_MAGIC, nonce,
+             current ? current->name : "?", value);
+    channel_write(line);
+}
+
 void tl_fail_at(const char *file, int line, const char *expr,
                 const char *fmt, ...)
 {

@@ -100,6 +100,11 @@ long tl_iters(long n);
 /* Monotonic time in seconds. For deadlines and reports, never as a verdict. */
 double tl_now(void);
 
+/* Report a figure of this run (e.g. operations per second over a fixed
+ * amount of work) for the lab's performance stage, which compares it with
+ * the reference's figure measured in the same grading run. */
+void tl_metric(double value);
+
 /* ------------------------------------------------------------------ */
 /* Running code that is expected to crash or hang, in a child         */
 /* ------------------------------------------------------------------ */

@@ -14,6 +14,7 @@
  *   TL1 <nonce> LIST <name> <points> <timeout_s> <tags|->
  *   TL1 <nonce> RESULT <name> PASS
  *   TL1 <nonce> RESULT <name> FAIL <message, with \n and \\ escaped>
+ *   TL1 <nonce> METRIC <name> <value>      (a figure for the perf stage)
  * A line whose nonce is wrong is ignored and counted as tampering. Text a
  * test prints on stdout or stderr is never read as a result.
  */

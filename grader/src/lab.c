@@ -83,6 +83,13 @@ static int on_key(void *user, const char *section, const char *key, const char *
         l->forbidden = strv_split(val, NULL);
     } else if (!strcmp(section, "stress") && !strcmp(key, "repeats")) {
         l->stress_repeats = atoi(val);
+    } else if (!strcmp(section, "perf")) {
+        l->perf.present = 1;
+        if (!strcmp(key, "points")) l->perf.points = atoi(val);
+        else if (!strcmp(key, "test")) { free(l->perf.test); l->perf.test = xstrdup(val); }
+        else if (!strcmp(key, "min_ratio")) l->perf.min_ratio = atof(val);
+        else if (!strcmp(key, "runs")) l->perf.runs = atoi(val);
+        else { char *m = xasprintf("[perf]: unknown key '%s'", key); set_error(l, m); free(m); }
     } else if (!strcmp(section, "race")) {
         stage_key(l, &l->race, "race", key, val);
     } else if (!strcmp(section, "memory")) {
@@ -133,6 +140,12 @@ struct lab *lab_load(const char *dir, const char *slug)
         if (st[i]->slow < 1)
             st[i]->slow = 1;
     }
+    if (l->perf.present) {
+        if (!l->perf.test || l->perf.min_ratio <= 0 || l->perf.min_ratio > 1)
+            set_error(l, "[perf] needs test and a min_ratio in (0, 1]");
+        if (l->perf.runs < 1)
+            l->perf.runs = 3;
+    }
     if (l->stress_repeats < 1)
         l->stress_repeats = 1;
     return l;
@@ -148,6 +161,7 @@ void lab_free(struct lab *l)
     strv_free(l->forbidden);
     strv_free(l->race.tests);
     strv_free(l->memory.tests);
+    free(l->perf.test);
     free(l->error);
     free(l);
 }

@@ -10,6 +10,7 @@
 #include "tl.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -294,6 +295,13 @@ static void fail_all(struct lab_report *rep, size_t *cap, const char *slug,
         it->tags = copy_tags(tests[i].tags);
         it->hidden = tests[i].hidden;
     }
+    if (l->perf.present && stage_pts) {
+        struct item *it = add_item(rep, cap);
+        it->name = xasprintf("%s/perf-stage:%s", slug, l->perf.test);
+        it->max = l->perf.points;
+        it->output = xstrdup(why);
+        it->tags = strv_split("perf", NULL);
+    }
     const struct stage_conf *st[2] = {&l->race, &l->memory};
     const char *sn[2] = {"race", "memory"};
     for (int s = 0; s < 2 && stage_pts; s++) {
@@ -382,6 +390,97 @@ static void stage_tool(const struct grade_opts *g, const struct lab *l, const ch
         free(tasks);
     }
     (void)l;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The perf stage: the manifest's perf test, run alternately on the
+ * student's build and on the reference's (built in a second staging copy),
+ * the same fixed work each time; medians compared as a ratio. */
+static void stage_perf(const struct grade_opts *g, const struct lab *l, const char *slug,
+                       const char *stage, const char *refdir, struct test_info *tests, size_t nt,
+                       struct lab_report *rep, size_t *cap, struct buf *notes)
+{
+    struct test_info *t = find_test(tests, nt, l->perf.test);
+    if (!is_dir(refdir)) {
+        buf_printf(notes, "the performance stage (%d points) needs the reference, which this copy "
+                   "of the kit does not have: it runs when the staff grade.\n", l->perf.points);
+        return;
+    }
+    struct item *it = add_item(rep, cap);
+    it->name = xasprintf("%s/perf-stage:%s", slug, l->perf.test);
+    it->max = l->perf.points;
+    it->tags = strv_split("perf", NULL);
+    double t0 = now_s();
+    if (!t) {
+        it->output = xasprintf("lab.conf names perf test '%s', but no such test exists", l->perf.test);
+        return;
+    }
+    char *rstage = xasprintf("%s-reference", stage);
+    struct grade_opts rg = *g;
+    rg.mode = MODE_REFERENCE;
+    rg.hidden = 0;
+    struct buf log;
+    buf_init(&log);
+    char *err = stage_lab(&rg, l, refdir, refdir, rstage, &log);
+    if (err || !make_variant(&rg, rstage, "plain", &log)) {
+        it->output = xasprintf("the reference would not build for the comparison (a kit bug): %s\n%s",
+                               err ? err : "", tail_lines(log.p, 20));
+        free(err);
+        buf_free(&log);
+        free(rstage);
+        return;
+    }
+    buf_free(&log);
+    int runs = l->perf.runs;
+    double *sv = xcalloc((size_t)runs, sizeof *sv), *rv = xcalloc((size_t)runs, sizeof *rv);
+    char *why = NULL;
+    int ok = 1;
+    for (int i = 0; i < runs && ok; i++) {
+        for (int side = 0; side < 2 && ok; side++) {
+            double m = NAN, secs;
+            char *w = NULL;
+            struct run_ctx c = {.stage_dir = side ? rstage : stage, .variant_dir = "build/plain",
+                                .slow = 1, .seed = seed_for(g->seed, t->name, i),
+                                .timeout_scale = 1, .metric = &m};
+            if (!run_one(&c, t, &w, &secs)) {
+                why = xasprintf("the perf test failed on the %s build: %s", side ? "reference" : "student's", w);
+                ok = 0;
+            } else if (!(m > 0)) {
+                why = xasprintf("the perf test reported no figure on the %s build", side ? "reference" : "student's");
+                ok = 0;
+            }
+            free(w);
+            (side ? rv : sv)[i] = m;
+        }
+    }
+    if (ok) {
+        qsort(sv, (size_t)runs, sizeof *sv, cmp_double);
+        qsort(rv, (size_t)runs, sizeof *rv, cmp_double);
+        double ms = sv[runs / 2], mr = rv[runs / 2], ratio = ms / mr;
+        it->passed = ratio >= l->perf.min_ratio;
+        it->score = it->passed ? it->max : 0;
+        it->output = xasprintf("%s: yours %.4g/s, the reference %.4g/s (median of %d alternating runs each, "
+                               "same fixed work): ratio %.2f, %s %.2f.%s",
+                               t->name, ms, mr, runs, ratio, it->passed ? "at least" : "below the",
+                               l->perf.min_ratio,
+                               it->passed ? "" : " Profile your hot path (perf record, or count "
+                               "instructions with valgrind --tool=callgrind) against the handout's hints.");
+    } else {
+        it->output = why;
+        why = NULL;
+    }
+    free(why);
+    free(sv);
+    free(rv);
+    if (!g->keep)
+        rm_rf(rstage);
+    free(rstage);
+    it->time_s = now_s() - t0;
 }
 
 int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_report *rep)
@@ -522,6 +621,8 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
         stage_tool(g, l, slug, stage, shown, tests, nt, &l->race, "race", rep, &cap);
     if (l->memory.present && want_stage(g, "memory"))
         stage_tool(g, l, slug, stage, shown, tests, nt, &l->memory, "memory", rep, &cap);
+    if (l->perf.present && want_stage(g, "perf"))
+        stage_perf(g, l, slug, stage, refdir, tests, nt, rep, &cap, &notes);
 
 out:
     for (size_t i = 0; i < rep->nitems; i++) {

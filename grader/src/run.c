@@ -9,6 +9,7 @@
 #include "../include/tl_proto.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,22 @@ int proto_find_result(const char *chan, const char *nonce, const char *name,
         }
     }
     return found;
+}
+
+double proto_find_metric(const char *chan, const char *nonce, const char *name)
+{
+    char line[TL_LINE_MAX + 1];
+    const char *p = chan;
+    while ((p = next_line(p, line, sizeof line))) {
+        char magic[8], nn[64], kind[16], tname[512];
+        double v;
+        if (sscanf(line, "%7s %63s %15s %511s %lf", magic, nn, kind, tname, &v) != 5)
+            continue;
+        if (!strcmp(magic, TL_PROTO_MAGIC) && !strcmp(nn, nonce) && !strcmp(kind, "METRIC") &&
+            !strcmp(tname, name))
+            return v;
+    }
+    return NAN;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -262,6 +279,8 @@ int run_one(const struct run_ctx *c, const struct test_info *t, char **why, doub
     int pass = 0, bad = 0;
     char *msg = NULL;
     int res = r.started ? proto_find_result(r.chan ? r.chan : "", r.nonce, t->name, &msg, &bad) : -1;
+    if (c->metric)
+        *c->metric = r.started && r.chan ? proto_find_metric(r.chan, r.nonce, t->name) : NAN;
     int tool_code = c->tool != TOOL_NONE && r.exited && r.code == TOOL_EXIT;
 
     if (!r.started) {

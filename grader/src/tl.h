@@ -68,6 +68,11 @@ struct lab {
     char **forbidden;
     int stress_repeats;
     struct stage_conf race, memory;
+    struct {                 /* [perf]: one test's METRIC, student vs reference */
+        int present, points, runs;
+        char *test;
+        double min_ratio;
+    } perf;
     char *error;         /* set when the manifest is broken */
 };
 
@@ -137,6 +142,7 @@ struct run_ctx {
     uint64_t seed;           /* 0: none */
     int timeout_scale;
     const char *replay;      /* how to replay, shown on failure */
+    double *metric;          /* if set: gets the test's METRIC value (NAN if none) */
 };
 
 /* Ask each test binary in DIR/<variant>/{tests,hidden} for its tests. */
@@ -152,6 +158,9 @@ int run_one(const struct run_ctx *c, const struct test_info *t, char **why,
  * (message in *msg), -1 none; *bad counts records with a wrong nonce. */
 int proto_find_result(const char *chan, const char *nonce, const char *name,
                       char **msg, int *bad);
+
+/* The first METRIC value the test reported for NAME, or NAN. */
+double proto_find_metric(const char *chan, const char *nonce, const char *name);
 
 /* ---------------- pipeline.c ---------------- */
 

@@ -68,3 +68,5 @@ TL_TEST(uses_seed, 1, 10, "stress")
     uint64_t s = tl_seed();
     tl_check(s == 12345, "seed was %llu, expected 12345", (unsigned long long)s);
 }
+
+TL_TEST(reports_metric, 0, 10, "perf") { tl_metric(1234.5); }

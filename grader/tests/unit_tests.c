@@ -255,3 +255,15 @@ TL_TEST(results_json_is_gradescope_shaped, 0, 10, "report")
     json_decref(j);
     unlink(path);
 }
+
+TL_TEST(runner_reads_metric, 0, 20, "runner")
+{
+    if (!fixture_dir[0])
+        tl_check(getcwd(fixture_dir, sizeof fixture_dir) != NULL, "getcwd");
+    struct test_info t = {.name = "reports_metric", .binary = "fixture", .timeout_s = 10};
+    double m = 0, secs;
+    char *why;
+    struct run_ctx c = {.stage_dir = fixture_dir, .variant_dir = "", .timeout_scale = 1, .metric = &m};
+    tl_check(run_one(&c, &t, &why, &secs) == 1, "metric test failed: %s", why);
+    tl_check(m == 1234.5, "metric read back as %g, reported 1234.5", m);
+}
