@@ -22,7 +22,7 @@ LAB_SLUG := $(notdir $(CURDIR))
 SOLUTION ?= $(if $(findstring /reference/,$(CURDIR)/),1,0)
 HIDDEN ?= $(SOLUTION)
 
-conf = $(strip $(shell sed -n 's/^[[:space:]]*$(1)[[:space:]]*=\(.*\)$$/\1/p' lab.conf | head -n 1))
+conf = $(shell $(TL_ROOT)/grader/tools/conf-get.sh lab.conf lab $(1))
 STUDENT_FILES := $(call conf,student_files)
 KIT_SOURCES := $(call conf,kit_sources)
 LAB_CFLAGS := $(call conf,cflags)

@@ -35,6 +35,25 @@ static void set_error(struct lab *l, const char *msg)
         l->error = xstrdup(msg);
 }
 
+/* List-valued keys accumulate: a long list may go on over indented lines,
+ * which inih hands over as the same key again. */
+static void strv_append(char ***v, const char *val)
+{
+    size_t n = 0, m = 0;
+    char **add = strv_split(val, &m);
+    if (*v)
+        while ((*v)[n])
+            n++;
+    char **r = xcalloc(n + m + 1, sizeof *r);
+    for (size_t i = 0; i < n; i++)
+        r[i] = (*v)[i];
+    for (size_t i = 0; i < m; i++)
+        r[n + i] = add[i];
+    free(*v);
+    free(add);
+    *v = r;
+}
+
 static void stage_key(struct lab *l, struct stage_conf *s, const char *stage,
                       const char *key, const char *val)
 {
@@ -58,8 +77,7 @@ static void stage_key(struct lab *l, struct stage_conf *s, const char *stage,
     } else if (!strcmp(key, "points")) {
         s->points = atoi(val);
     } else if (!strcmp(key, "tests")) {
-        strv_free(s->tests);
-        s->tests = strv_split(val, NULL);
+        strv_append(&s->tests, val);
     } else if (!strcmp(key, "slow")) {
         s->slow = atoi(val);
     } else {
@@ -75,12 +93,11 @@ static int on_key(void *user, const char *section, const char *key, const char *
     if (!strcmp(section, "lab")) {
         if (!strcmp(key, "title")) { free(l->title); l->title = xstrdup(val); }
         else if (!strcmp(key, "hours")) l->hours = atof(val);
-        else if (!strcmp(key, "student_files")) { strv_free(l->student_files); l->student_files = strv_split(val, NULL); }
+        else if (!strcmp(key, "student_files")) strv_append(&l->student_files, val);
         else if (!strcmp(key, "kit_sources") || !strcmp(key, "cflags") || !strcmp(key, "ldlibs")) { /* read by lab.mk */ }
         else { char *m = xasprintf("[lab]: unknown key '%s'", key); set_error(l, m); free(m); }
     } else if (!strcmp(section, "forbidden") && !strcmp(key, "symbols")) {
-        strv_free(l->forbidden);
-        l->forbidden = strv_split(val, NULL);
+        strv_append(&l->forbidden, val);
     } else if (!strcmp(section, "stress") && !strcmp(key, "repeats")) {
         l->stress_repeats = atoi(val);
     } else if (!strcmp(section, "perf")) {

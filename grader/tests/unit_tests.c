@@ -191,7 +191,7 @@ static char *write_conf(const char *text)
 TL_TEST(manifest_parses, 0, 10, "lab")
 {
     char *d = write_conf("[lab]\ntitle = T\nhours = 6\nstudent_files = src/a.c src/b.S\n"
-                         "[forbidden]\nsymbols = pthread_create swapcontext\n[stress]\nrepeats = 4\n"
+                         "[forbidden]\nsymbols = pthread_create ; a comment\n  swapcontext\n[stress]\nrepeats = 4\n"
                          "[race]\ntool = tsan helgrind\npoints = 10\ntests = x y\nslow = 5\n"
                          "[memory]\ntool = valgrind\npoints = 5\ntests = x\n");
     struct lab *l = lab_load(d, "99-t");

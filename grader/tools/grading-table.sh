@@ -6,7 +6,7 @@ set -euo pipefail
 dir=$(cd "${1:?usage: grading-table.sh LAB_DIR}" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 make -s -C "$dir" TL_ROOT="$root" tests >/dev/null
-conf() { sed -n "/^\[$1\]/,/^\[/s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "$dir/lab.conf" | head -n1 | sed 's/[[:space:]]*;.*$//'; }
+conf() { "$root/grader/tools/conf-get.sh" "$dir/lab.conf" "$1" "$2"; }
 total=0
 echo "| Test | Points | Checks | Time limit |"
 echo "|---|---:|---|---:|"
@@ -37,4 +37,10 @@ for s in race memory; do
   done
   total=$((total + pts))
 done
+pt=$(conf perf test)
+if [ -n "$pt" ]; then
+  pts=$(conf perf points)
+  echo "| performance stage | $pts | \`$pt\`: your median at least $(conf perf min_ratio) of the reference's, measured in the same run | |"
+  total=$((total + pts))
+fi
 echo "| **Total** | **$total** | | |"

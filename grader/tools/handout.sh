@@ -17,8 +17,8 @@ for md in "$root"/handout/[0-9][0-9]-*.md; do
   slug=$(basename "$md" .md)
   labdir="$root/reference/$slug"; [ -d "$labdir" ] || labdir="$root/labs/$slug"
   [ -d "$labdir" ] || { echo "handout: $slug has no lab directory" >&2; exit 1; }
-  title=$(sed -n 's/^[[:space:]]*title[[:space:]]*=[[:space:]]*//p' "$labdir/lab.conf" | head -n1)
-  hours=$(sed -n 's/^[[:space:]]*hours[[:space:]]*=[[:space:]]*//p' "$labdir/lab.conf" | head -n1)
+  title=$("$root/grader/tools/conf-get.sh" "$labdir/lab.conf" lab title)
+  hours=$("$root/grader/tools/conf-get.sh" "$labdir/lab.conf" lab hours)
   grep -q '^<!-- GRADING-TABLE -->$' "$md" || { echo "handout: $md lacks the line <!-- GRADING-TABLE -->" >&2; exit 1; }
   table=$("$root/grader/tools/grading-table.sh" "$labdir")
   awk -v t="$table" '$0 == "<!-- GRADING-TABLE -->" { print t; next } { print }' "$md" > "$out/$slug.md"

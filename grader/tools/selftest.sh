@@ -54,6 +54,32 @@ else
       "reproduce: build/... $g --kit . --submission . (or make grade)"
 fi
 
+# 4b. The submission path: a "perfect student" (each student file is the
+#     reference's with SOLUTION resolved) scores full marks on the tests,
+#     except the first lab, given a compile error: 0 with the compiler's
+#     words, while the other labs are still graded.
+sub="$work/perfect-student"
+labs=$(cd reference && ls -d [0-9][0-9]-*/ | tr -d /)
+first=$(echo "$labs" | head -n1)
+for l in $labs; do
+  for f in $(grader/tools/conf-get.sh "reference/$l/lab.conf" lab student_files); do
+    mkdir -p "$sub/labs/$l/$(dirname "$f")"
+    unifdef -DSOLUTION -o "$sub/labs/$l/$f" "reference/$l/$f" || [ $? = 1 ]
+  done
+done
+broken=$(grader/tools/conf-get.sh "reference/$first/lab.conf" lab student_files | tr ' ' '\n' | grep '\.c$' | head -n1)
+echo "this line is not C;" >> "$sub/labs/$first/$broken"
+$g --kit "$root" --submission "$sub" --stages tests --out "$work/sub" >"$work/sub.log" 2>&1; rc=$?
+if [ $rc = 0 ] && wellformed "$work/sub" &&
+   jq -e --arg f "$first" 'all(.extra_data.labs[]; if .lab == $f then (.built|not) and .score == 0 else .built and .score == .max_score end)
+          and all(.tests[]; if (.name|startswith($f + "/")) then (.output|test("did not compile")) and (.output|test("error")) else .status == "passed" end)' \
+      "$work/sub/results.json" >/dev/null; then
+  ok "a submission: perfect labs score full marks, the lab with a compile error scores 0 and shows the compiler's error"
+else
+  bad "submission grading" "$(grep -E 'FAIL|build failed|Score' "$work/sub.log" | head -8)" \
+      "reproduce: see $work/perfect-student; $g --kit . --submission $work/perfect-student --stages tests"
+fi
+
 # 5. Planted bugs lose points, and the test that catches each is the one named.
 for p in grader/tests/bugs/*.patch; do
   [ -f "$p" ] || continue
