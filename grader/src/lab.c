@@ -127,6 +127,19 @@ struct lab *lab_load(const char *dir, const char *slug)
     l->stress_repeats = 1;
     l->race.slow = l->memory.slow = 1;
     char *path = xasprintf("%s/lab.conf", dir);
+    /* inih cuts lines at 199 characters without a word: refuse them. */
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char line[4096];
+        for (int n = 1; fgets(line, sizeof line, f); n++) {
+            if (strlen(line) > 190) {
+                char *m = xasprintf("%s: line %d is too long; go on over indented lines", path, n);
+                set_error(l, m);
+                free(m);
+            }
+        }
+        fclose(f);
+    }
     int r = ini_parse(path, on_key, l);
     if (r < 0) {
         char *m = xasprintf("cannot read %s", path);

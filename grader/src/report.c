@@ -19,9 +19,14 @@ void report_item_line(const struct item *it)
     printf("  %s %5g/%-3g %6.2fs  %s%s\n", st, it->score, it->max, it->time_s, it->name,
            it->hidden ? "  (hidden)" : "");
     if (!it->passed && it->output && *it->output) {
-        char *h = head_lines(it->output, 6);
-        for (char *line = strtok(h, "\n"); line; line = strtok(NULL, "\n"))
+        /* The message and the replay command; the test's own output stays
+         * in results.json. */
+        char *h = head_lines(it->output, 7);
+        for (char *line = strtok(h, "\n"); line; line = strtok(NULL, "\n")) {
+            if (strstr(line, "--- last lines of the test's output"))
+                break;
             printf("         | %s\n", line);
+        }
         free(h);
     }
 }

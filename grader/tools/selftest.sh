@@ -61,12 +61,13 @@ fi
 sub="$work/perfect-student"
 labs=$(cd reference && ls -d [0-9][0-9]-*/ | tr -d /)
 first=$(echo "$labs" | head -n1)
-for l in $labs; do
-  for f in $(grader/tools/conf-get.sh "reference/$l/lab.conf" lab student_files); do
-    mkdir -p "$sub/labs/$l/$(dirname "$f")"
-    unifdef -DSOLUTION -o "$sub/labs/$l/$f" "reference/$l/$f" || [ $? = 1 ]
+perfect_lab() { # lab dest_root: the reference's student files, SOLUTION resolved
+  for f in $(grader/tools/conf-get.sh "reference/$1/lab.conf" lab student_files); do
+    mkdir -p "$2/labs/$1/$(dirname "$f")"
+    unifdef -DSOLUTION -o "$2/labs/$1/$f" "reference/$1/$f" || [ $? = 1 ]
   done
-done
+}
+for l in $labs; do perfect_lab "$l" "$sub"; done
 broken=$(grader/tools/conf-get.sh "reference/$first/lab.conf" lab student_files | tr ' ' '\n' | grep '\.c$' | head -n1)
 echo "this line is not C;" >> "$sub/labs/$first/$broken"
 $g --kit "$root" --submission "$sub" --stages tests --out "$work/sub" >"$work/sub.log" 2>&1; rc=$?
@@ -79,6 +80,25 @@ else
   bad "submission grading" "$(grep -E 'FAIL|build failed|Score' "$work/sub.log" | head -8)" \
       "reproduce: see $work/perfect-student; $g --kit . --submission $work/perfect-student --stages tests"
 fi
+
+# 4c. A forbidden call in otherwise perfect code costs the lab its points,
+#     and the message names the call (each lab with a [forbidden] list).
+for l in $labs; do
+  sym=$(grader/tools/conf-get.sh "reference/$l/lab.conf" forbidden symbols | awk '{print $1}')
+  [ -n "$sym" ] || continue
+  nn=${l%%-*}; fsub="$work/forbidden-$nn"
+  perfect_lab "$l" "$fsub"
+  f=$(grader/tools/conf-get.sh "reference/$l/lab.conf" lab student_files | tr ' ' '\n' | grep '\.c$' | head -n1)
+  printf '__asm__(".globl tl_selftest_cheat\\ntl_selftest_cheat: call %s@PLT\\n ret");\n' "$sym" >> "$fsub/labs/$l/$f"
+  $g --kit "$root" --submission "$fsub" --lab "$nn" --stages tests --out "$fsub/out" >"$fsub/grade.log" 2>&1
+  if jq -e --arg s "$sym" '.score == 0 and (.tests|length) > 0 and all(.tests[]; .output|test("forbidden call.*" + $s))' \
+       "$fsub/out/results.json" >/dev/null 2>&1; then
+    ok "$l: a call to $sym() in student code scores 0 with a message naming it"
+  else
+    bad "$l: forbidden call $sym() not caught" "$(grep -E 'FAIL|Score' "$fsub/grade.log" | head -4)" \
+        "reproduce: $g --kit . --submission $fsub --lab $nn"
+  fi
+done
 
 # 5. Planted bugs lose points, and the test that catches each is the one named.
 for p in grader/tests/bugs/*.patch; do

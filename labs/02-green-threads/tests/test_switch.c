@@ -1,0 +1,257 @@
+/*
+ * test_switch.c - what a context switch must keep (Tasks 1 and 3): stack
+ * alignment at entry, callee-saved registers, MXCSR and x87 control word.
+ */
+#include "gt_test.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* ------------------------------------------------------------------ */
+/* Stack alignment at the first instruction of the entry function      */
+/* ------------------------------------------------------------------ */
+
+/* gt_probe_entry is the entry function: it stores rsp as it is at its
+ * first instruction, then jumps to gt_probe_body with its argument intact. */
+uint64_t gt_probe_rsp;
+void *gt_probe_entry(void *arg);
+void *gt_probe_body(void *arg);
+__asm__(".text\n"
+        ".globl gt_probe_entry\n"
+        ".type gt_probe_entry, @function\n"
+        "gt_probe_entry:\n"
+        "    movq %rsp, gt_probe_rsp(%rip)\n"
+        "    jmp gt_probe_body\n"
+        ".size gt_probe_entry, .-gt_probe_entry\n");
+
+void *gt_probe_body(void *arg)
+{
+    uint64_t rsp = gt_probe_rsp;
+    size_t size = *(size_t *)arg;
+    /* Check before anything else: a misaligned stack can crash printf. */
+    tl_check((rsp + 8) % 16 == 0,
+             "at the first instruction of the entry function (stack_size %zu) "
+             "rsp = %#lx, so rsp+8 mod 16 = %lu: the SysV ABI requires rsp+8 "
+             "to be a multiple of 16 there, as right after a call. SSE code "
+             "(movaps in printf, memcpy...) crashes on a misaligned stack. "
+             "Hint: Task 3.1, the first frame at top-16 and the trampoline.",
+             size, (unsigned long)rsp, (unsigned long)((rsp + 8) % 16));
+    char buf[64];
+    snprintf(buf, sizeof buf, "%f %Lf", 1.5, (long double)2.5);
+    return (void *)(uintptr_t)rsp;
+}
+
+TL_TEST(stack_aligned_at_entry, 4, 10, "switch abi")
+{
+    static size_t sizes[] = {0, GT_MIN_STACK, GT_MIN_STACK + 8, 20003,
+                             100024, 1 << 20};
+    GT_START();
+    int local;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        gt_t t;
+        GT_SPAWN(t, gt_probe_entry, &sizes[i], sizes[i]);
+        void *r = NULL;
+        GT_JOIN(t, &r);
+        uintptr_t rsp = (uintptr_t)r, mine = (uintptr_t)&local;
+        tl_check(rsp && (rsp > mine + (1 << 20) || rsp + (1 << 20) < mine),
+                 "the entry function ran with rsp = %#lx, right next to the "
+                 "main thread's stack (%#lx): a spawned thread must run on its "
+                 "own stack. Hint: Task 3.1, ctx.rsp.", (unsigned long)rsp,
+                 (unsigned long)mine);
+    }
+    GT_STOP();
+}
+
+/* ------------------------------------------------------------------ */
+/* Callee-saved registers across a switch                             */
+/* ------------------------------------------------------------------ */
+
+/* gt_pin_call(tag, fn, out): put a distinct value derived from tag in each
+ * of rbx, rbp, r12, r13, r14, r15, call fn(), then store what those six
+ * registers hold afterwards in out[0..5]. */
+void gt_pin_call(uint64_t tag, void (*fn)(void), uint64_t out[6]);
+__asm__(".text\n"
+        ".globl gt_pin_call\n"
+        ".type gt_pin_call, @function\n"
+        "gt_pin_call:\n"
+        "    pushq %rbx\n    pushq %rbp\n    pushq %r12\n"
+        "    pushq %r13\n    pushq %r14\n    pushq %r15\n"
+        "    pushq %rdx\n" /* 7 pushes: rsp is 16-aligned for the call */
+        "    movabsq $0x1b1b1b1b00000000, %rbx\n    xorq %rdi, %rbx\n"
+        "    movabsq $0x2b2b2b2b00000000, %rbp\n    xorq %rdi, %rbp\n"
+        "    movabsq $0x1212121200000000, %r12\n    xorq %rdi, %r12\n"
+        "    movabsq $0x1313131300000000, %r13\n    xorq %rdi, %r13\n"
+        "    movabsq $0x1414141400000000, %r14\n    xorq %rdi, %r14\n"
+        "    movabsq $0x1515151500000000, %r15\n    xorq %rdi, %r15\n"
+        "    call *%rsi\n"
+        "    popq %rax\n"
+        "    movq %rbx, 0(%rax)\n    movq %rbp, 8(%rax)\n"
+        "    movq %r12, 16(%rax)\n    movq %r13, 24(%rax)\n"
+        "    movq %r14, 32(%rax)\n    movq %r15, 40(%rax)\n"
+        "    popq %r15\n    popq %r14\n    popq %r13\n"
+        "    popq %r12\n    popq %rbp\n    popq %rbx\n"
+        "    ret\n"
+        ".size gt_pin_call, .-gt_pin_call\n");
+
+static const uint64_t pin_key[6] = {0x1b1b1b1b00000000ull, 0x2b2b2b2b00000000ull,
+                                    0x1212121200000000ull, 0x1313131300000000ull,
+                                    0x1414141400000000ull, 0x1515151500000000ull};
+static const char *const pin_name[6] = {"rbx", "rbp", "r12", "r13", "r14", "r15"};
+
+/* tag = thread number << 16 | iteration */
+static void pin_check(int who, int iter, void (*fn)(void), const char *fname)
+{
+    uint64_t tag = ((uint64_t)who << 16) | (uint64_t)iter;
+    uint64_t out[6];
+    gt_pin_call(tag, fn, out);
+    for (int r = 0; r < 6; r++) {
+        uint64_t want = pin_key[r] ^ tag;
+        if (out[r] == want)
+            continue;
+        char whose[160] = "";
+        uint64_t other = out[r] ^ pin_key[r];
+        if (other >> 32 == 0 && (other >> 16) != (uint64_t)who)
+            snprintf(whose, sizeof whose,
+                     " That is the value thread %d (iteration %d) had put in "
+                     "%s: it leaked across the switch.", (int)(other >> 16),
+                     (int)(other & 0xffff), pin_name[r]);
+        tl_fail("%s is not preserved across %s: thread %d set %s = %#lx, "
+                "and after %s returned it was %#lx.%s gt_switch must save "
+                "rbx, rbp, r12-r15 of the thread it leaves and restore those "
+                "of the thread it resumes (SysV ABI callee-saved registers). "
+                "Hint: Task 1.1 and 1.3.",
+                pin_name[r], fname, who, pin_name[r], (unsigned long)want, fname,
+                (unsigned long)out[r], whose);
+    }
+}
+
+static void do_yield(void)
+{
+    gt_yield();
+}
+
+static void *pin_worker(void *p)
+{
+    int who = (int)(intptr_t)p;
+    for (int i = 0; i < 20; i++)
+        pin_check(who, i, do_yield, "gt_yield");
+    return NULL;
+}
+
+TL_TEST(callee_saved_survive_yield, 5, 10, "switch abi")
+{
+    GT_START();
+    gt_t t[3];
+    for (int i = 0; i < 3; i++)
+        GT_SPAWN(t[i], pin_worker, (void *)(intptr_t)(i + 2), 0);
+    for (int i = 0; i < 25; i++)
+        pin_check(1, i, do_yield, "gt_yield");
+    for (int i = 0; i < 3; i++)
+        GT_JOIN(t[i], NULL);
+    GT_STOP();
+}
+
+/* ------------------------------------------------------------------ */
+/* MXCSR and the x87 control word are per thread                      */
+/* ------------------------------------------------------------------ */
+
+static uint32_t get_mxcsr(void)
+{
+    uint32_t v;
+    __asm__ volatile("stmxcsr %0" : "=m"(v));
+    return v;
+}
+
+static void set_mxcsr(uint32_t v)
+{
+    __asm__ volatile("ldmxcsr %0" : : "m"(v));
+}
+
+static uint16_t get_fpucw(void)
+{
+    uint16_t v;
+    __asm__ volatile("fnstcw %0" : "=m"(v));
+    return v;
+}
+
+static void set_fpucw(uint16_t v)
+{
+    __asm__ volatile("fldcw %0" : : "m"(v));
+}
+
+#define MX_RC_MASK 0x6000u
+#define CW_RC_MASK 0x0c00u
+
+struct fp_mode {
+    const char *name;
+    uint32_t mx_rc; /* MXCSR rounding bits */
+    uint16_t cw_rc; /* x87 rounding bits */
+};
+
+static void fp_expect(const struct fp_mode *m, int who, int iter)
+{
+    uint32_t mx = get_mxcsr();
+    uint16_t cw = get_fpucw();
+    tl_check((mx & MX_RC_MASK) == m->mx_rc,
+             "thread %d set the SSE rounding mode to %s (MXCSR rounding bits "
+             "%#x); after %d gt_yield calls MXCSR is %#x (rounding bits %#x). "
+             "MXCSR is per-thread state: gt_switch must save it (stmxcsr) and "
+             "load the next thread's (ldmxcsr). Hint: Task 1.2 and 1.3.",
+             who, m->name, m->mx_rc, iter, mx, mx & MX_RC_MASK);
+    tl_check((cw & CW_RC_MASK) == m->cw_rc,
+             "thread %d set the x87 rounding mode to %s (control word rounding "
+             "bits %#x); after %d gt_yield calls the control word is %#x "
+             "(rounding bits %#x). It is per-thread state: gt_switch must save "
+             "it (fnstcw) and load the next thread's (fldcw). Hint: Task 1.2 "
+             "and 1.3.", who, m->name, m->cw_rc, iter, cw, cw & CW_RC_MASK);
+}
+
+static const struct fp_mode fp_modes[3] = {
+    {"to nearest (the default)", 0x0000, 0x0000},
+    {"upward (SSE) / toward zero (x87)", 0x4000, 0x0c00},
+    {"downward (SSE) / upward (x87)", 0x2000, 0x0800},
+};
+
+static void *fp_worker(void *p)
+{
+    int who = (int)(intptr_t)p;
+    const struct fp_mode *m = &fp_modes[who - 1];
+    set_mxcsr((get_mxcsr() & ~MX_RC_MASK) | m->mx_rc);
+    set_fpucw((uint16_t)((get_fpucw() & ~CW_RC_MASK) | m->cw_rc));
+    for (int i = 1; i <= 10; i++) {
+        gt_yield();
+        fp_expect(m, who, i);
+    }
+    return NULL;
+}
+
+TL_TEST(fp_control_per_thread, 4, 10, "switch fp")
+{
+    uint32_t mx0 = get_mxcsr();
+    uint16_t cw0 = get_fpucw();
+    GT_START();
+    gt_t t[2];
+    GT_SPAWN(t[0], fp_worker, (void *)2, 0);
+    GT_SPAWN(t[1], fp_worker, (void *)3, 0);
+    for (int i = 1; i <= 12; i++) {
+        gt_yield();
+        if ((get_mxcsr() & MX_RC_MASK) != 0 || (get_fpucw() & CW_RC_MASK) != 0) {
+            uint32_t mx = get_mxcsr();
+            uint16_t cw = get_fpucw();
+            set_mxcsr(mx0);
+            set_fpucw(cw0);
+            tl_fail("the main thread never changed its rounding modes, yet after "
+                    "%d gt_yield calls MXCSR is %#x and the x87 control word "
+                    "%#x (rounding bits %#x, %#x; expected 0, 0): another "
+                    "thread's floating-point modes leaked into it. gt_switch "
+                    "must restore MXCSR and the x87 control word of the thread "
+                    "it resumes. Hint: Task 1.2 and 1.3.",
+                    i, mx, cw, mx & MX_RC_MASK, cw & CW_RC_MASK);
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        GT_JOIN(t[i], NULL);
+    set_mxcsr(mx0);
+    set_fpucw(cw0);
+    GT_STOP();
+}

@@ -1,0 +1,594 @@
+/*
+ * test_hidden.c - hidden tests: the same contracts as the public tests,
+ * from other angles and with other inputs.
+ */
+#include "../tests/gt_test.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+
+static int log_v[128], log_n;
+
+static void log_add(int v)
+{
+    if (log_n < 128)
+        log_v[log_n++] = v;
+}
+
+static const char *fmt_ints(const int *v, int n)
+{
+    static char buf[2][512];
+    static int which;
+    char *b = buf[which ^= 1];
+    size_t off = 0;
+    b[0] = '\0';
+    for (int i = 0; i < n && off < sizeof buf[0] - 16; i++)
+        off += (size_t)snprintf(b + off, sizeof buf[0] - off, "%s%d", i ? " " : "", v[i]);
+    return b;
+}
+
+struct rr_arg {
+    int tag, rounds;
+};
+
+static void *rr_worker(void *p)
+{
+    struct rr_arg *a = p;
+    for (int r = 1; r <= a->rounds; r++) {
+        log_add(a->tag * 10 + r);
+        gt_yield();
+    }
+    return NULL;
+}
+
+TL_TEST(hidden_yield_order_with_exits, 3, 10, "order")
+{
+    log_n = 0;
+    GT_START();
+    struct rr_arg a[3] = {{1, 1}, {2, 3}, {3, 2}};
+    gt_t id[3];
+    for (int i = 0; i < 3; i++)
+        GT_SPAWN(id[i], rr_worker, &a[i], 0);
+    for (int r = 1; r <= 4; r++) {
+        log_add(90 + r);
+        gt_yield();
+    }
+    static const int want[] = {91, 11, 21, 31, 92, 22, 32, 93, 23, 94};
+    int ok = log_n == 10;
+    for (int i = 0; ok && i < 10; i++)
+        ok = log_v[i] == want[i];
+    tl_check(ok, "run order with threads exiting mid-rotation:\n  expected: %s\n"
+             "  got:      %s\n(tag*10+round; main is tag 9). Hint: an exiting "
+             "thread leaves the rotation; the others keep their FIFO order.",
+             fmt_ints(want, 10), fmt_ints(log_v, log_n));
+    for (int i = 0; i < 3; i++)
+        GT_JOIN(id[i], NULL);
+    GT_STOP();
+}
+
+/* ------------------------------------------------------------------ */
+/* Callee-saved registers across the blocking paths                   */
+/* ------------------------------------------------------------------ */
+
+void gt_hpin_call(uint64_t tag, void (*fn)(void), uint64_t out[6]);
+__asm__(".text\n"
+        ".globl gt_hpin_call\n"
+        ".type gt_hpin_call, @function\n"
+        "gt_hpin_call:\n"
+        "    pushq %rbx\n    pushq %rbp\n    pushq %r12\n"
+        "    pushq %r13\n    pushq %r14\n    pushq %r15\n"
+        "    pushq %rdx\n"
+        "    movabsq $0x1b1b1b1b00000000, %rbx\n    xorq %rdi, %rbx\n"
+        "    movabsq $0x2b2b2b2b00000000, %rbp\n    xorq %rdi, %rbp\n"
+        "    movabsq $0x1212121200000000, %r12\n    xorq %rdi, %r12\n"
+        "    movabsq $0x1313131300000000, %r13\n    xorq %rdi, %r13\n"
+        "    movabsq $0x1414141400000000, %r14\n    xorq %rdi, %r14\n"
+        "    movabsq $0x1515151500000000, %r15\n    xorq %rdi, %r15\n"
+        "    call *%rsi\n"
+        "    popq %rax\n"
+        "    movq %rbx, 0(%rax)\n    movq %rbp, 8(%rax)\n"
+        "    movq %r12, 16(%rax)\n    movq %r13, 24(%rax)\n"
+        "    movq %r14, 32(%rax)\n    movq %r15, 40(%rax)\n"
+        "    popq %r15\n    popq %r14\n    popq %r13\n"
+        "    popq %r12\n    popq %rbp\n    popq %rbx\n"
+        "    ret\n"
+        ".size gt_hpin_call, .-gt_hpin_call\n");
+
+static const uint64_t pin_key[6] = {0x1b1b1b1b00000000ull, 0x2b2b2b2b00000000ull,
+                                    0x1212121200000000ull, 0x1313131300000000ull,
+                                    0x1414141400000000ull, 0x1515151500000000ull};
+static const char *const pin_name[6] = {"rbx", "rbp", "r12", "r13", "r14", "r15"};
+
+static void pin_check(int who, int iter, void (*fn)(void), const char *fname)
+{
+    uint64_t tag = ((uint64_t)who << 16) | (uint64_t)iter;
+    uint64_t out[6];
+    gt_hpin_call(tag, fn, out);
+    for (int r = 0; r < 6; r++)
+        tl_check(out[r] == (pin_key[r] ^ tag),
+                 "%s is not preserved across %s in thread %d: set to %#lx, "
+                 "found %#lx after the call. Every path that switches (yield, "
+                 "sleep, join, I/O wait, the idle poll) must come back with the "
+                 "callee-saved registers intact. Hint: Task 1.",
+                 pin_name[r], fname, who, (unsigned long)(pin_key[r] ^ tag),
+                 (unsigned long)out[r]);
+}
+
+static gt_t hp_join_target;
+static int hp_pipe[2];
+
+static void do_sleep1(void) { gt_sleep_ms(1); }
+static void do_yield(void) { gt_yield(); }
+static void do_join(void) { gt_join(hp_join_target, NULL); }
+static void do_read(void)
+{
+    char c;
+    ssize_t r = gt_read(hp_pipe[0], &c, 1);
+    (void)r;
+}
+
+static void *hp_sleeper(void *p)
+{
+    int who = (int)(intptr_t)p;
+    for (int i = 0; i < 6; i++)
+        pin_check(who, i, (i + who) % 2 ? do_sleep1 : do_yield,
+                  (i + who) % 2 ? "gt_sleep_ms(1)" : "gt_yield");
+    return NULL;
+}
+
+static void *hp_reader(void *p)
+{
+    int who = (int)(intptr_t)p;
+    pin_check(who, 0, do_read, "gt_read on an empty pipe");
+    return NULL;
+}
+
+static void *hp_writer(void *p)
+{
+    (void)p;
+    for (int i = 0; i < 3; i++)
+        gt_sleep_ms(1);
+    ssize_t w = gt_write(hp_pipe[1], "z", 1);
+    (void)w;
+    return NULL;
+}
+
+TL_TEST(hidden_callee_saved_blocking_paths, 3, 10, "switch abi")
+{
+    GT_START();
+    tl_check(pipe(hp_pipe) == 0, "pipe");
+    gt_t t[4], r, w;
+    for (int i = 0; i < 4; i++)
+        GT_SPAWN(t[i], hp_sleeper, (void *)(intptr_t)(i + 2), 0);
+    GT_SPAWN(r, hp_reader, (void *)7, 0);
+    GT_SPAWN(w, hp_writer, NULL, 0);
+    hp_join_target = t[3];
+    pin_check(1, 0, do_join, "gt_join (blocking)");
+    for (int i = 0; i < 3; i++)
+        GT_JOIN(t[i], NULL);
+    GT_JOIN(r, NULL);
+    GT_JOIN(w, NULL);
+    close(hp_pipe[0]);
+    close(hp_pipe[1]);
+    GT_STOP();
+}
+
+/* ------------------------------------------------------------------ */
+
+static uint32_t get_mxcsr(void)
+{
+    uint32_t v;
+    __asm__ volatile("stmxcsr %0" : "=m"(v));
+    return v;
+}
+static void set_mxcsr(uint32_t v) { __asm__ volatile("ldmxcsr %0" : : "m"(v)); }
+static uint16_t get_fpucw(void)
+{
+    uint16_t v;
+    __asm__ volatile("fnstcw %0" : "=m"(v));
+    return v;
+}
+static void set_fpucw(uint16_t v) { __asm__ volatile("fldcw %0" : : "m"(v)); }
+
+static uint32_t inh_mx;
+static uint16_t inh_cw;
+
+static void *fp_reporter(void *p)
+{
+    (void)p;
+    inh_mx = get_mxcsr();
+    inh_cw = get_fpucw();
+    set_mxcsr(0x1f80);
+    set_fpucw(0x037f);
+    return NULL;
+}
+
+TL_TEST(hidden_fp_inherited_at_spawn, 2, 10, "switch fp")
+{
+    uint32_t mx0 = get_mxcsr();
+    uint16_t cw0 = get_fpucw();
+    GT_START();
+    /* toward zero (not FTZ: valgrind does not model it) */
+    uint32_t mx = (mx0 & ~0x6000u) | 0x6000u;
+    uint16_t cw = (uint16_t)((cw0 & ~0x0c00u) | 0x0400u); /* x87 downward */
+    set_mxcsr(mx);
+    set_fpucw(cw);
+    gt_t t;
+    GT_SPAWN(t, fp_reporter, NULL, 0);
+    set_mxcsr(mx0);
+    set_fpucw(cw0);
+    GT_JOIN(t, NULL);
+    uint32_t mx_after = get_mxcsr();
+    uint16_t cw_after = get_fpucw();
+    set_mxcsr(mx0);
+    set_fpucw(cw0);
+    GT_STOP();
+    tl_check(inh_mx == mx && inh_cw == cw,
+             "a new thread started with MXCSR %#x and x87 control word %#x; the "
+             "spawner had %#x and %#x at gt_spawn. A new thread inherits the "
+             "spawner's floating-point modes as they were at gt_spawn. Hint: "
+             "Task 3.2.", inh_mx, inh_cw, mx, cw);
+    tl_check(mx_after == mx0 && cw_after == cw0,
+             "the main thread's MXCSR/x87 control word changed from %#x/%#x to "
+             "%#x/%#x across a join of a thread that changed its own.", mx0, cw0,
+             mx_after, cw_after);
+}
+
+/* ------------------------------------------------------------------ */
+
+struct cyc {
+    gt_t target;
+    int rc, err;
+};
+
+static void *cyc_join(void *p)
+{
+    struct cyc *c = p;
+    gt_yield(); /* let every thread of the cycle start */
+    errno = 0;
+    c->rc = gt_join(c->target, NULL);
+    c->err = errno;
+    return NULL;
+}
+
+TL_TEST(hidden_join_cycle_edeadlk, 2, 10, "join errors")
+{
+    GT_START();
+    /* Threads 2, 3, 4: 2 joins 3, 3 joins 4, 4 joins 2 -> the last one to
+     * try closes the cycle and must get EDEADLK; the others then finish. */
+    struct cyc c[3] = {{3, 0, 0}, {4, 0, 0}, {2, 0, 0}};
+    gt_t t[3];
+    for (int i = 0; i < 3; i++)
+        GT_SPAWN(t[i], cyc_join, &c[i], 0);
+    tl_check(t[0] == 2 && t[2] == 4, "ids are not 2, 3, 4 (got %d..%d)", t[0], t[2]);
+    /* Two turns: every thread yields once, then each joins. Joining any of
+     * them from main before that would give it a joiner (EINVAL instead). */
+    gt_yield();
+    gt_yield();
+    GT_JOIN(t[0], NULL); /* 2 joined (released) 3, which joined 4 */
+    tl_check(c[2].rc == -1 && c[2].err == EDEADLK,
+             "thread 4's gt_join(2) closed a cycle of joins (2 waits for 3, 3 "
+             "waits for 4) but returned %d (errno %d: %s); expected -1 with "
+             "EDEADLK: follow join_target from the target; reaching the caller "
+             "means nobody could ever wake. Hint: Task 5.5.",
+             c[2].rc, c[2].err, strerror(c[2].err));
+    tl_check(c[0].rc == 0 && c[1].rc == 0, "the joins 2->3 and 3->4 should "
+             "succeed once 4 exits: got %d, %d.", c[0].rc, c[1].rc);
+    GT_STOP();
+}
+
+/* ------------------------------------------------------------------ */
+
+static long vm_size_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    long kib = -1;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %ld", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static int det_done;
+
+static void *det_worker(void *p)
+{
+    if (p)
+        gt_detach(gt_self());
+    gt_yield();
+    det_done++;
+    return NULL;
+}
+
+TL_TEST(hidden_detach, 2, 10, "join detach")
+{
+    enum { N = 48 };
+    det_done = 0;
+    GT_START();
+    long before = vm_size_kib();
+    gt_t t[N];
+    for (int i = 0; i < N; i++)
+        GT_SPAWN(t[i], det_worker, (void *)(intptr_t)(i % 3 == 0), 1 << 20);
+    /* detach a third before they run; a third after they exit; a third
+     * detach themselves */
+    for (int i = 0; i < N; i++)
+        if (i % 3 == 1)
+            tl_check(gt_detach(t[i]) == 0, "gt_detach(%d) of a live thread "
+                     "failed (errno %d: %s).", t[i], errno, strerror(errno));
+    while (det_done < N)
+        gt_yield();
+    gt_yield();
+    for (int i = 0; i < N; i++)
+        if (i % 3 == 2)
+            tl_check(gt_detach(t[i]) == 0, "gt_detach(%d) of an exited, "
+                     "unjoined thread failed (errno %d: %s).", t[i], errno,
+                     strerror(errno));
+    long after = vm_size_kib();
+    tl_check(after - before < 8 * 1024,
+             "after %d detached threads with 1 MiB stacks exited, the address "
+             "space is %ld KiB larger than before: a detached thread's stack "
+             "must be unmapped once it is off it (the dead list, Task 5.3), and "
+             "gt_detach of a zombie releases it at once (5.7).", N, after - before);
+    errno = 0;
+    int rc = gt_join(t[1], NULL);
+    tl_check(rc == -1 && errno == EINVAL, "gt_join of a detached, exited thread "
+             "returned %d (errno %d: %s); expected -1 with EINVAL.", rc, errno,
+             strerror(errno));
+    errno = 0;
+    rc = gt_detach(99999);
+    tl_check(rc == -1 && errno == ESRCH, "gt_detach(99999) returned %d (errno %d), "
+             "expected -1 with ESRCH.", rc, errno);
+    GT_STOP();
+}
+
+/* ------------------------------------------------------------------ */
+/* A big write through a small pipe, and EOF (in a child: a blocking    */
+/* implementation would hang there, not here)                           */
+/* ------------------------------------------------------------------ */
+
+enum { BIG = 1 << 20 };
+static int bp[2];
+static int reads_before_write_done, write_done;
+static long got;
+static int bad_byte;
+
+static void *big_writer(void *p)
+{
+    unsigned char *buf = p;
+    ssize_t w = gt_write(bp[1], buf, BIG);
+    write_done = 1;
+    close(bp[1]);
+    return (void *)(intptr_t)w;
+}
+
+static void *big_reader(void *p)
+{
+    (void)p;
+    unsigned char buf[4096];
+    for (;;) {
+        ssize_t r = gt_read(bp[0], buf, sizeof buf);
+        if (r <= 0)
+            return (void *)(intptr_t)r;
+        if (!write_done)
+            reads_before_write_done++;
+        for (ssize_t i = 0; i < r; i++)
+            if (buf[i] != (unsigned char)((got + i) * 7))
+                bad_byte = 1;
+        got += r;
+    }
+}
+
+static void big_child(void *p)
+{
+    (void)p;
+    unsigned char *buf = malloc(BIG);
+    if (!buf)
+        _exit(9);
+    for (long i = 0; i < BIG; i++)
+        buf[i] = (unsigned char)(i * 7);
+    if (gt_init() != 0 || pipe(bp) != 0)
+        _exit(2);
+    gt_t w = gt_spawn(big_writer, buf, 0), r = gt_spawn(big_reader, NULL, 0);
+    if (w <= 0 || r <= 0)
+        _exit(3);
+    void *wr = NULL, *rr = (void *)1;
+    gt_join(w, &wr);
+    gt_join(r, &rr);
+    int code = 0;
+    if (wr != (void *)(intptr_t)BIG)
+        code = 4;
+    else if (got != BIG || bad_byte)
+        code = 5;
+    else if (rr != NULL)
+        code = 6;
+    else if (reads_before_write_done == 0)
+        code = 7;
+    free(buf);
+    gt_fini();
+    _exit(code);
+}
+
+TL_TEST(hidden_write_parks_on_full_pipe, 3, 20, "io")
+{
+    struct tl_child c;
+    tl_check(tl_run_in_child(big_child, NULL, 10, &c) == 0, "fork failed");
+    tl_check(!c.timed_out,
+             "a 1 MiB gt_write into a pipe (capacity 64 KiB) read by another "
+             "green thread with gt_read hung for 10 s: when the pipe is full, "
+             "gt_write must park the writer on POLLOUT and let the reader run. "
+             "Hint: Task 7.2.");
+    tl_check(c.exited, "the child died of signal %d.", c.sig);
+    static const char *why[] = {
+        "", "", "gt_init or pipe failed", "gt_spawn failed",
+        "gt_write did not return 1048576 (it must write all n bytes, looping over "
+        "partial writes and parking on POLLOUT)",
+        "the reader did not get the 1 MiB intact and in order",
+        "the reader's last gt_read after the writer closed the pipe did not "
+        "return 0 (end of file)",
+        "the reader got nothing before the writer's gt_write returned: the "
+        "writer cannot have parked on the full pipe",
+        "", "out of memory"};
+    tl_check(c.code == 0, "1 MiB through a pipe between two green threads: %s "
+             "(child exit code %d). Hint: Task 7.", c.code < 10 ? why[c.code] : "?",
+             c.code);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int idle_pipe[2];
+
+static void *idle_reader(void *p)
+{
+    (void)p;
+    char c = 0;
+    ssize_t r = gt_read(idle_pipe[0], &c, 1);
+    return (void *)(intptr_t)(r == 1 ? c : -1);
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TL_TEST(hidden_idle_does_not_spin, 2, 10, "sleep io")
+{
+    GT_START();
+    tl_check(pipe(idle_pipe) == 0, "pipe");
+    gt_t r;
+    GT_SPAWN(r, idle_reader, NULL, 0);
+    double c0 = cpu_now(), w0 = tl_now();
+    tl_check(gt_sleep_ms(300) == 0, "gt_sleep_ms(300) failed");
+    double c1 = cpu_now(), w1 = tl_now();
+    ssize_t wr = write(idle_pipe[1], "k", 1);
+    (void)wr;
+    void *rv = NULL;
+    GT_JOIN(r, &rv);
+    close(idle_pipe[0]);
+    close(idle_pipe[1]);
+    GT_STOP();
+    tl_check(rv == (void *)(intptr_t)'k', "the parked reader got %ld, expected 'k'.",
+             (long)(intptr_t)rv);
+    tl_check(c1 - c0 < 0.100,
+             "while the only other thread waited for a pipe and the main thread "
+             "slept 300 ms (%.0f ms of wall time), the scheduler used %.0f ms of "
+             "CPU: with nothing runnable it must block in poll() with a timeout "
+             "until the earliest deadline, not spin. Hint: Tasks 6.4 and 7.4.",
+             (w1 - w0) * 1000, (c1 - c0) * 1000);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void exit_main_child(void *p)
+{
+    (void)p;
+    signal(SIGABRT, SIG_DFL);
+    if (gt_init() != 0)
+        _exit(2);
+    gt_exit(NULL);
+}
+
+static void *try_fini(void *p)
+{
+    (void)p;
+    errno = 0;
+    int rc = gt_fini();
+    return (void *)(intptr_t)(rc == -1 && errno == EPERM);
+}
+
+#define EXPECT_ERR(call, want)                                                \
+    do {                                                                      \
+        errno = 0;                                                            \
+        long rc_ = (long)(call);                                              \
+        int e_ = errno;                                                       \
+        tl_check(rc_ == -1 && e_ == (want),                                   \
+                 "%s returned %ld (errno %d: %s); expected -1 with %s "       \
+                 "(gt.h).", #call, rc_, e_, strerror(e_), #want);             \
+    } while (0)
+
+static void *noop(void *p) { return p; }
+
+TL_TEST(hidden_misuse_errors, 2, 10, "errors")
+{
+    char c;
+    EXPECT_ERR(gt_spawn(noop, NULL, 0), EPERM);
+    EXPECT_ERR(gt_join(2, NULL), EPERM);
+    EXPECT_ERR(gt_detach(2), EPERM);
+    EXPECT_ERR(gt_sleep_ms(1), EPERM);
+    EXPECT_ERR(gt_read(0, &c, 1), EPERM);
+    EXPECT_ERR(gt_write(1, &c, 1), EPERM);
+    EXPECT_ERR(gt_fini(), EPERM);
+    gt_yield(); /* a no-op without a scheduler */
+    GT_START();
+    EXPECT_ERR(gt_spawn(NULL, NULL, 0), EINVAL);
+    EXPECT_ERR(gt_spawn(noop, NULL, 100), EINVAL);
+    EXPECT_ERR(gt_spawn(noop, NULL, GT_MIN_STACK - 1), EINVAL);
+    EXPECT_ERR(gt_spawn(noop, NULL, (size_t)GT_MAX_STACK + 4096), EINVAL);
+    EXPECT_ERR(gt_sleep_ms(-1), EINVAL);
+    EXPECT_ERR(gt_read(-1, &c, 1), EBADF);
+    gt_t t;
+    GT_SPAWN(t, try_fini, NULL, 0);
+    void *r = NULL;
+    GT_JOIN(t, &r);
+    tl_check(r == (void *)1, "gt_fini from a spawned thread must fail with EPERM.");
+    GT_STOP();
+
+    struct tl_child ch;
+    tl_check(tl_run_in_child(exit_main_child, NULL, 10, &ch) == 0, "fork failed");
+    tl_check(ch.signaled && ch.sig == SIGABRT,
+             "gt_exit from the main green thread must stop loudly (a gt panic "
+             "and abort(), SIGABRT); the child %s %d.",
+             ch.signaled ? "was killed by signal" : "exited with code",
+             ch.signaled ? ch.sig : ch.code);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int sns_woke;
+
+static void *sns_sleeper(void *p)
+{
+    (void)p;
+    gt_sleep_ms(20);
+    sns_woke = 1;
+    return NULL;
+}
+
+static void *sns_spinner(void *p)
+{
+    (void)p;
+    double deadline = tl_now() + 5;
+    long yields = 0;
+    while (!sns_woke && tl_now() < deadline) {
+        gt_yield();
+        yields++;
+    }
+    return (void *)yields;
+}
+
+TL_TEST(hidden_sleepers_not_starved, 1, 15, "sleep")
+{
+    sns_woke = 0;
+    GT_START();
+    gt_t s, y;
+    GT_SPAWN(s, sns_sleeper, NULL, 0);
+    GT_SPAWN(y, sns_spinner, NULL, 0);
+    GT_JOIN(y, NULL);
+    GT_JOIN(s, NULL);
+    GT_STOP();
+    tl_check(sns_woke, "a thread in gt_sleep_ms(20) did not wake within 5 s "
+             "while another thread kept calling gt_yield: expired sleepers must "
+             "be woken on every pass of the scheduler, not only when nothing "
+             "else is runnable. Hint: Task 6.4.");
+}

@@ -1,0 +1,192 @@
+/*
+ * test_stacks.c - stacks: a guard page below each, an overflow that
+ * faults, and stacks given back after join (Task 2).
+ */
+#include "gt_test.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+
+struct map_look {
+    uintptr_t addr;          /* an address on the thread's stack */
+    int found;               /* the mapping holding addr was found */
+    uintptr_t lo, hi;        /* that mapping */
+    char perms[8];
+    int below_found;         /* a mapping ends exactly at lo */
+    uintptr_t blo, bhi;
+    char bperms[8];
+    char bname[128];
+};
+
+static void look_up_maps(struct map_look *m)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    char line[512];
+    struct { uintptr_t lo, hi; char perms[8]; char name[128]; } prev = {0, 0, "", ""};
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8], name[128] = "";
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %127s", &lo, &hi, perms, name) < 3)
+            continue;
+        if (m->addr >= lo && m->addr < hi) {
+            m->found = 1;
+            m->lo = lo;
+            m->hi = hi;
+            snprintf(m->perms, sizeof m->perms, "%s", perms);
+            if (prev.hi == lo) {
+                m->below_found = 1;
+                m->blo = prev.lo;
+                m->bhi = prev.hi;
+                snprintf(m->bperms, sizeof m->bperms, "%s", prev.perms);
+                snprintf(m->bname, sizeof m->bname, "%s", prev.name);
+            }
+        }
+        prev.lo = lo;
+        prev.hi = hi;
+        snprintf(prev.perms, sizeof prev.perms, "%s", perms);
+        snprintf(prev.name, sizeof prev.name, "%s", name);
+    }
+    fclose(f);
+}
+
+static void *maps_worker(void *p)
+{
+    struct map_look *m = p;
+    volatile char here = 0;
+    m->addr = (uintptr_t)&here;
+    look_up_maps(m);
+    return NULL;
+}
+
+TL_TEST(guard_page_below_stack, 2, 10, "stack guard")
+{
+    struct map_look m = {0};
+    GT_START();
+    gt_t t;
+    GT_SPAWN(t, maps_worker, &m, 256 * 1024);
+    GT_JOIN(t, NULL);
+    GT_STOP();
+    tl_check(m.found, "no mapping in /proc/self/maps holds the thread's stack "
+             "address %#lx.", (unsigned long)m.addr);
+    tl_check(m.hi - m.lo >= 256 * 1024,
+             "the thread's stack mapping %#lx-%#lx (%s) is %lu bytes, less than "
+             "the 262144 asked for. Hint: Task 2.1.", (unsigned long)m.lo,
+             (unsigned long)m.hi, m.perms, (unsigned long)(m.hi - m.lo));
+    tl_check(m.below_found && m.bperms[0] == '-' && m.bperms[1] == '-' &&
+                 m.bperms[2] == '-' && m.bhi - m.blo >= 4096,
+             "the thread's stack is the mapping %#lx-%#lx (%s), and %s%s%s: there "
+             "must be a PROT_NONE guard page (shown as ---p) directly below "
+             "every stack, so that an overflow faults instead of silently "
+             "writing over whatever lies below. Hint: Task 2.3, mprotect the "
+             "lowest page of the mapping.",
+             (unsigned long)m.lo, (unsigned long)m.hi, m.perms,
+             m.below_found ? "the mapping right below it has permissions " : "no mapping ends right below it",
+             m.below_found ? m.bperms : "", m.below_found ? " (not a guard page)" : "");
+}
+
+/* ------------------------------------------------------------------ */
+
+__attribute__((noinline)) static int recurse(int depth)
+{
+    volatile char frame[512];
+    frame[0] = (char)depth;
+    frame[511] = (char)depth;
+    if (depth > 10 * 1000 * 1000)
+        return frame[0];
+    return recurse(depth + 1) + frame[511];
+}
+
+static void *overflow_worker(void *p)
+{
+    (void)p;
+    return (void *)(intptr_t)recurse(0);
+}
+
+static void overflow_child(void *p)
+{
+    (void)p;
+    signal(SIGSEGV, SIG_DFL);
+    signal(SIGBUS, SIG_DFL);
+    if (gt_init() != 0)
+        _exit(2);
+    gt_t t = gt_spawn(overflow_worker, NULL, 64 * 1024);
+    if (t <= 0)
+        _exit(3);
+    gt_join(t, NULL);
+    _exit(4);
+}
+
+TL_TEST(overflow_hits_guard, 2, 20, "stack guard")
+{
+    struct tl_child c;
+    tl_check(tl_run_in_child(overflow_child, NULL, 15, &c) == 0, "fork failed");
+    tl_check(!(c.exited && c.code == 2), "in the child, gt_init failed. Hint: Task 4.");
+    tl_check(!(c.exited && c.code == 3), "in the child, gt_spawn(64 KiB) failed. "
+             "Hint: Tasks 2-4.");
+    tl_check(!c.timed_out, "a thread recursing without end on a 64 KiB stack ran "
+             "for 15 s without faulting.");
+    tl_check(c.signaled && c.sig == SIGSEGV,
+             "a thread recursing without end on a 64 KiB stack should die of "
+             "SIGSEGV at the guard page; the child %s %d instead. Hint: Task "
+             "2.3 (and 2.1: the stack must be its own mapping).",
+             c.signaled ? "was killed by signal" : "exited with code",
+             c.signaled ? c.sig : c.code);
+}
+
+/* ------------------------------------------------------------------ */
+
+static long vm_size_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    long kib = -1;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %ld", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static void *touch_and_yield(void *p)
+{
+    volatile char buf[4096];
+    buf[0] = 1;
+    gt_yield();
+    buf[4095] = buf[0];
+    return p;
+}
+
+TL_TEST(stacks_released_after_join, 2, 10, "stack join")
+{
+    enum { N = 64, SZ = 1 << 20 };
+    GT_START();
+    gt_t t[N];
+    long before = vm_size_kib();
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++)
+            GT_SPAWN(t[i], touch_and_yield, NULL, SZ);
+        long during = vm_size_kib();
+        for (int i = 0; i < N; i++)
+            GT_JOIN(t[i], NULL);
+        long after = vm_size_kib();
+        tl_check(during - before >= (long)N * (SZ / 1024),
+                 "with %d threads of 1 MiB stacks alive the address space grew "
+                 "by only %ld KiB: each stack must be its own mmap of at least "
+                 "stack_size bytes (Task 2).", N, during - before);
+        tl_check(after - before < 8 * 1024,
+                 "round %d: after joining %d threads with 1 MiB stacks the "
+                 "address space is %ld KiB larger than before they were spawned "
+                 "(%ld KiB while they were alive): gt_join must munmap the stack "
+                 "of the thread it releases, guard page included. Hint: Tasks "
+                 "2.5 and 5.5.", round + 1, N, after - before, during - before);
+    }
+    GT_STOP();
+}

@@ -1,0 +1,208 @@
+/*
+ * hidden_bbuf.c - the buffer's contracts from other angles: spurious
+ * wakeups injected on its condvars, and the timed calls.
+ */
+#include "../tests/ptl_test.h"
+
+#define T2 "Task 2 (src/bbuf.c)"
+
+struct spur {
+    struct bbuf b;
+    long per_producer;
+    int nprod;
+    atomic_uchar *seen;
+    atomic_int stop;
+    struct failbox fb;
+};
+
+struct sp_arg { struct spur *s; int id; };
+
+static void *sp_producer(void *arg)
+{
+    struct sp_arg *a = arg;
+    for (long i = 0; i < a->s->per_producer && !fb_failed(&a->s->fb); i++) {
+        int rc = bbuf_put(&a->s->b, ITEM(((uintptr_t)(a->id + 1) << 32) | (uintptr_t)i));
+        if (rc) {
+            fb_fail(&a->s->fb, "bbuf_put returned %s", ename(rc));
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void *sp_consumer(void *arg)
+{
+    struct spur *s = arg;
+    for (;;) {
+        void *it;
+        int rc = bbuf_get(&s->b, &it);
+        if (rc == EPIPE)
+            return NULL;
+        if (rc) {
+            fb_fail(&s->fb, "bbuf_get returned %s", ename(rc));
+            return NULL;
+        }
+        long p = (long)(VAL(it) >> 32) - 1, i = (long)(VAL(it) & 0xffffffffu);
+        if (p < 0 || p >= s->nprod || i >= s->per_producer) {
+            fb_fail(&s->fb, "with spurious wakeups going on, bbuf_get returned %#lx, which "
+                    "nobody put: a consumer took an empty slot. Hint: `while`, not `if`, "
+                    "around pthread_cond_wait.", (unsigned long)VAL(it));
+            return NULL;
+        }
+        if (atomic_fetch_add(&s->seen[p * s->per_producer + i], 1)) {
+            fb_fail(&s->fb, "with spurious wakeups going on, bbuf_get returned producer "
+                    "%ld's item #%ld twice. Hint: re-test the predicate after every wakeup.",
+                    p, i);
+            return NULL;
+        }
+    }
+}
+
+static void *sp_injector(void *arg)
+{
+    struct spur *s = arg;
+    while (!atomic_load(&s->stop)) {
+        pthread_mutex_lock(&s->b.lock);
+        pthread_cond_broadcast(&s->b.not_full);
+        pthread_cond_broadcast(&s->b.not_empty);
+        pthread_mutex_unlock(&s->b.lock);
+        sched_yield();
+    }
+    return NULL;
+}
+
+TL_TEST(bbuf_spurious_wakeups_harmless, 4, 30, "bbuf stress spurious")
+{
+    static struct spur s;
+    memset(&s, 0, sizeof s);
+    s.fb = (struct failbox)FAILBOX_INIT;
+    struct tl_rng r;
+    tl_rng_init(&r, tl_seed());
+    s.nprod = 2;
+    s.per_producer = tl_iters(15000);
+    size_t cap = 1 + tl_rng_below(&r, 3);
+    int rc = bbuf_init(&s.b, cap);
+    expect_ok(rc, "bbuf_init", T2);
+    s.seen = calloc((size_t)(s.nprod * s.per_producer), 1);
+    tl_check(s.seen != NULL, "out of memory in the test");
+    pthread_t p[2], c[2], inj;
+    struct sp_arg pa[2] = {{&s, 0}, {&s, 1}};
+    start_thread(&inj, sp_injector, &s);
+    for (int i = 0; i < 2; i++) {
+        start_thread(&c[i], sp_consumer, &s);
+        start_thread(&p[i], sp_producer, &pa[i]);
+    }
+    int stuck = join_all(p, 2, 3 * hang_secs());
+    tl_check(stuck == 0, "producers did not finish (cap %zu): a lost wakeup?", cap);
+    expect_ok(bbuf_close(&s.b), "bbuf_close", T2);
+    stuck += join_all(c, 2, hang_secs());
+    atomic_store(&s.stop, 1);
+    join_within(inj, hang_secs());
+    tl_check(stuck == 0, "consumers did not finish after close");
+    fb_report(&s.fb);
+    for (long k = 0; k < s.nprod * s.per_producer; k++)
+        tl_check(atomic_load(&s.seen[k]) == 1, "item %ld of producer %ld was delivered %d times "
+                 "with spurious wakeups injected (cap %zu). A producer that wakes with the "
+                 "buffer still full must wait again, not overwrite a slot.",
+                 k % s.per_producer, k / s.per_producer, atomic_load(&s.seen[k]), cap);
+    free(s.seen);
+    expect_ok(bbuf_destroy(&s.b), "bbuf_destroy", T2);
+}
+
+struct timed_call { struct bbuf *b; long ms; int rc; void *item; double secs; atomic_int done; };
+
+static void *timed_get(void *arg)
+{
+    struct timed_call *t = arg;
+    double t0 = tl_now();
+    t->rc = bbuf_get_timed(t->b, &t->item, t->ms);
+    t->secs = tl_now() - t0;
+    atomic_store(&t->done, 1);
+    return NULL;
+}
+
+static int getter_waiting(void *arg)
+{
+    struct timed_call *t = arg;
+    return atomic_load(&t->done) || locked_int(&t->b->lock, &t->b->nget_waiting) == 1;
+}
+
+static atomic_int inj_stop;
+static void *get_injector(void *arg)
+{
+    struct bbuf *b = arg;
+    while (!atomic_load(&inj_stop)) {
+        pthread_mutex_lock(&b->lock);
+        pthread_cond_broadcast(&b->not_empty);
+        pthread_mutex_unlock(&b->lock);
+        sched_yield();
+    }
+    return NULL;
+}
+
+TL_TEST(bbuf_timed_ops, 3, 30, "bbuf timed")
+{
+    static struct bbuf b;
+    int rc = bbuf_init(&b, 1);
+    expect_ok(rc, "bbuf_init", T2);
+    static struct timed_call t;
+    pthread_t th;
+
+    /* Times out, after (not before) its timeout, on the right clock. */
+    t = (struct timed_call){.b = &b, .ms = 30};
+    start_thread(&th, timed_get, &t);
+    tl_check(join_within(th, hang_secs()) == 0, "bbuf_get_timed(empty, 30 ms) was still "
+             "waiting after %.0f s. Is the deadline on the condvar's clock? (condattr "
+             "CLOCK_MONOTONIC and ptl_deadline_ms, or both CLOCK_REALTIME)", hang_secs());
+    expect_rc(t.rc, ETIMEDOUT, "bbuf_get_timed(empty buffer, 30 ms)", "Nothing came in time.");
+    tl_check(t.secs >= 0.029, "bbuf_get_timed(empty, 30 ms) gave up after %.4f s, before its "
+             "timeout: mixed clocks (a CLOCK_MONOTONIC deadline on a CLOCK_REALTIME condvar)?",
+             t.secs);
+
+    /* Spurious wakeups must not extend the deadline. */
+    atomic_store(&inj_stop, 0);
+    pthread_t inj;
+    start_thread(&inj, get_injector, &b);
+    t = (struct timed_call){.b = &b, .ms = 50};
+    start_thread(&th, timed_get, &t);
+    rc = join_within(th, hang_secs());
+    atomic_store(&inj_stop, 1);
+    join_within(inj, hang_secs());
+    if (rc)
+        bbuf_close(&b), join_within(th, hang_secs());
+    tl_check(rc == 0, "bbuf_get_timed(empty, 50 ms) never timed out while its condvar was "
+             "woken again and again. Hint: compute the deadline ONCE, before the loop; a "
+             "fresh deadline per wakeup lets spurious wakeups postpone it forever.");
+    expect_rc(t.rc, ETIMEDOUT, "bbuf_get_timed(empty, 50 ms) with spurious wakeups",
+              "A wakeup with the buffer still empty must go back to waiting.");
+
+    /* A timed get that an item arrives for. */
+    t = (struct timed_call){.b = &b, .ms = 60000};
+    start_thread(&th, timed_get, &t);
+    tl_check(poll_until(getter_waiting, &t, hang_secs()) && !atomic_load(&t.done),
+             "bbuf_get_timed(empty, 60 s) returned %s at once / did not count itself in "
+             "nget_waiting", ename(t.rc));
+    expect_ok(bbuf_put(&b, ITEM(5)), "bbuf_put", T2);
+    tl_check(join_within(th, hang_secs()) == 0, "a put did not wake bbuf_get_timed");
+    expect_ok(t.rc, "bbuf_get_timed woken by a put", T2);
+    tl_check(VAL(t.item) == 5, "bbuf_get_timed returned item %lu, expected 5",
+             (unsigned long)VAL(t.item));
+
+    /* put_timed on a full buffer stores nothing. */
+    expect_ok(bbuf_put(&b, ITEM(6)), "bbuf_put", T2);
+    expect_rc(bbuf_put_timed(&b, ITEM(7), 20), ETIMEDOUT, "bbuf_put_timed(full, 20 ms)",
+              "The buffer stayed full.");
+    expect_rc(bbuf_put_timed(&b, ITEM(7), -1), EINVAL, "bbuf_put_timed(b, item, -1)",
+              "A negative timeout is an argument error.");
+    void *it;
+    expect_rc(bbuf_get_timed(&b, &it, -5), EINVAL, "bbuf_get_timed(b, &it, -5)",
+              "A negative timeout is an argument error.");
+    expect_ok(bbuf_get_timed(&b, &it, 0), "bbuf_get_timed(non-empty, 0)", T2);
+    tl_check(VAL(it) == 6, "got %lu, expected 6: the timed-out put must not have stored 7",
+             (unsigned long)VAL(it));
+    expect_rc(bbuf_get_timed(&b, &it, 0), ETIMEDOUT, "bbuf_get_timed(empty, 0)", "Empty.");
+    expect_ok(bbuf_close(&b), "bbuf_close", T2);
+    expect_rc(bbuf_get_timed(&b, &it, 1000), EPIPE, "bbuf_get_timed on a closed empty buffer",
+              "Closed and empty: EPIPE at once, not ETIMEDOUT later.");
+    expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
+}

@@ -1,0 +1,156 @@
+/*
+ * hidden_sync.c - barrier reuse across sizes and re-initialisation; once
+ * over many objects in random orders.
+ */
+#include "../tests/ptl_test.h"
+
+#define T4 "Task 4 (src/barrier.c)"
+#define T5 "Task 5 (src/once.c)"
+
+struct bphase {
+    struct barrier *b;
+    int n;
+    long phases;
+    atomic_long *work;   /* per phase: units done before the barrier */
+    uint64_t seed;
+    int id;
+    struct failbox *fb;
+};
+
+static void *bworker(void *arg)
+{
+    struct bphase *p = arg;
+    struct tl_rng r;
+    tl_rng_init(&r, p->seed + (uint64_t)p->id);
+    for (long k = 0; k < p->phases && !fb_failed(p->fb); k++) {
+        long units = 1 + (long)tl_rng_below(&r, 50);
+        for (long u = 0; u < units; u++)
+            atomic_fetch_add(&p->work[k], 1);
+        if (tl_rng_below(&r, 4) == 0)
+            sched_yield();
+        atomic_fetch_add(&p->work[k], 1000000);
+        int rc = barrier_wait(p->b);
+        if (rc != 0 && rc != BARRIER_SERIAL_THREAD) {
+            fb_fail(p->fb, "barrier_wait returned %d", rc);
+            return NULL;
+        }
+        long w = atomic_load(&p->work[k]) / 1000000;
+        if (w != p->n) {
+            fb_fail(p->fb, "barrier of %d, phase %ld: a thread left when only %ld had "
+                    "finished the phase's work", p->n, k, w);
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+TL_TEST(barrier_reuse_many_sizes, 3, 30, "barrier stress")
+{
+    static struct barrier b;
+    struct tl_rng r;
+    tl_rng_init(&r, tl_seed());
+    for (int n = 1; n <= 7; n++) {
+        static struct failbox fb;
+        fb = (struct failbox)FAILBOX_INIT;
+        long phases = tl_iters(200);
+        atomic_long *work = calloc((size_t)phases, sizeof *work);
+        tl_check(work != NULL, "out of memory in the test");
+        int rc = barrier_init(&b, (unsigned)n);
+        expect_ok(rc, "barrier_init (the same object again after barrier_destroy)", T4);
+        pthread_t t[7];
+        static struct bphase p[7];
+        uint64_t seed = tl_rng_next(&r);
+        for (int i = 0; i < n; i++) {
+            p[i] = (struct bphase){&b, n, phases, work, seed, i, &fb};
+            start_thread(&t[i], bworker, &p[i]);
+        }
+        int stuck = join_all(t, n, 3 * hang_secs());
+        tl_check(stuck == 0, "barrier of %d: %d threads stuck in barrier_wait", n, stuck);
+        fb_report(&fb);
+        free(work);
+        expect_ok(barrier_destroy(&b), "barrier_destroy", T4);
+    }
+}
+
+enum { NOBJ = 64, NTHR = 6 };
+
+struct many {
+    struct once o[NOBJ];
+    atomic_int runs[NOBJ];
+    long value[NOBJ];     /* written by init i only */
+    uint64_t seed;
+    struct failbox fb;
+};
+
+struct m_arg { struct many *m; int id; int obj; };
+static struct m_arg args[NOBJ];
+
+static void init_obj(void *arg)
+{
+    struct m_arg *a = arg;
+    atomic_fetch_add(&a->m->runs[a->obj], 1);
+    a->m->value[a->obj] = 1000 + a->obj;
+}
+
+static void *many_worker(void *arg)
+{
+    struct m_arg *a = arg;
+    struct many *m = a->m;
+    struct tl_rng r;
+    tl_rng_init(&r, m->seed + (uint64_t)a->id);
+    int order[NOBJ];
+    for (int i = 0; i < NOBJ; i++)
+        order[i] = i;
+    for (int i = NOBJ - 1; i > 0; i--) {
+        int j = (int)tl_rng_below(&r, (uint64_t)i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    for (int rep = 0; rep < 3; rep++)
+        for (int i = 0; i < NOBJ; i++) {
+            int k = order[i];
+            int rc = once_call(&m->o[k], init_obj, &args[k]);
+            if (rc) {
+                fb_fail(&m->fb, "once_call returned %s", ename(rc));
+                return NULL;
+            }
+            if (m->value[k] != 1000 + k) {
+                fb_fail(&m->fb, "once_call(object %d) returned but its init's write is not "
+                        "visible (value %ld)", k, m->value[k]);
+                return NULL;
+            }
+        }
+    return NULL;
+}
+
+TL_TEST(once_many_objects, 2, 30, "once stress")
+{
+    static struct many m;
+    long rounds = tl_iters(20);
+    struct tl_rng r;
+    tl_rng_init(&r, tl_seed());
+    for (long round = 0; round < rounds; round++) {
+        memset(&m, 0, sizeof m);
+        m.fb = (struct failbox)FAILBOX_INIT;
+        m.seed = tl_rng_next(&r);
+        for (int i = 0; i < NOBJ; i++) {
+            m.o[i] = (struct once)ONCE_INIT;
+            args[i] = (struct m_arg){&m, 0, i};
+        }
+        pthread_t t[NTHR];
+        static struct m_arg ta[NTHR];
+        for (int i = 0; i < NTHR; i++) {
+            ta[i] = (struct m_arg){&m, i, 0};
+            start_thread(&t[i], many_worker, &ta[i]);
+        }
+        int stuck = join_all(t, NTHR, 3 * hang_secs());
+        tl_check(stuck == 0, "%d threads stuck in once_call over %d objects", stuck, NOBJ);
+        fb_report(&m.fb);
+        for (int i = 0; i < NOBJ; i++)
+            tl_check(atomic_load(&m.runs[i]) == 1, "object %d: init ran %d times with %d "
+                     "threads calling once_call on %d objects in random orders", i,
+                     atomic_load(&m.runs[i]), NTHR, NOBJ);
+        for (int i = 0; i < NOBJ; i++)
+            pthread_mutex_destroy(&m.o[i].lock);
+    }
+}
