@@ -8,19 +8,21 @@
 #   make handout                           handouts to HTML in handout/build/
 #
 # Variables: LAB (NN or NN-slug, space-separated for several), OUT (default
-# grades), SUBMISSION, SEED, JOBS, STRICT=1 (exit 1 below full marks).
+# grades), SUBMISSION, SEED, JOBS, STRICT=1 (exit 1 below full marks),
+# HIDDEN=1 (make grade runs the hidden tests too, where reference/ is present).
 
 SHELL := /bin/bash
 OUT ?= grades
 GRADER := grader/build/tl-grade
 GRADE_FLAGS = $(foreach l,$(LAB),--lab $(l)) --out $(OUT) \
-  $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict)
+  $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict) \
+  $(if $(HIDDEN),--hidden)
 
 .PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout clean help
 all: grader
 
 help:
-	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@grader/tools/deps.sh

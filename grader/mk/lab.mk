@@ -56,7 +56,7 @@ ifeq ($(HIDDEN),1)
 TEST_SRCS += $(wildcard hidden/*.c)
 endif
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
-HEADERS := $(wildcard include/*.h src/*.h)
+HEADERS := $(wildcard include/*.h src/*.h tests/*.h)
 
 .PHONY: all tests test list run grade clean objects
 all tests: $(TEST_BINS)

@@ -221,10 +221,10 @@ int main(int argc, char **argv)
     int werr = report_json(jp, reps, nr, secs, mode) != 0;
     werr |= report_junit(xp, reps, nr) != 0;
     printf("\n");
-    if (g.mode == MODE_STUDENT && have_ref == 0)
-        printf("(hidden tests are run by the course staff when they grade)\n");
-    else if (!g.hidden)
-        printf("(public tests only; hidden tests run with --hidden)\n");
+    if (!g.hidden)
+        printf("Public tests and stages only: each lab's hidden tests carry the rest of its 100 points\n"
+               "and run when the staff grade%s.\n",
+               have_ref ? " (or here: make grade HIDDEN=1)" : "");
     printf("Reports: %s, %s\n", jp, xp);
     printf("Time: %.1f s\n", secs);
     printf("Score: %g/%g\n", score, max);

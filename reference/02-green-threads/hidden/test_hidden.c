@@ -3,6 +3,8 @@
  * from other angles and with other inputs.
  */
 #include "../tests/gt_test.h"
+#include "../tests/gt_log.h"
+#include "../tests/gt_pin.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -11,42 +13,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ------------------------------------------------------------------ */
-
-static int log_v[128], log_n;
-
-static void log_add(int v)
-{
-    if (log_n < 128)
-        log_v[log_n++] = v;
-}
-
-static const char *fmt_ints(const int *v, int n)
-{
-    static char buf[2][512];
-    static int which;
-    char *b = buf[which ^= 1];
-    size_t off = 0;
-    b[0] = '\0';
-    for (int i = 0; i < n && off < sizeof buf[0] - 16; i++)
-        off += (size_t)snprintf(b + off, sizeof buf[0] - off, "%s%d", i ? " " : "", v[i]);
-    return b;
-}
-
-struct rr_arg {
-    int tag, rounds;
-};
-
-static void *rr_worker(void *p)
-{
-    struct rr_arg *a = p;
-    for (int r = 1; r <= a->rounds; r++) {
-        log_add(a->tag * 10 + r);
-        gt_yield();
-    }
-    return NULL;
-}
 
 TL_TEST(hidden_yield_order_with_exits, 3, 10, "order")
 {
@@ -76,50 +42,6 @@ TL_TEST(hidden_yield_order_with_exits, 3, 10, "order")
 /* ------------------------------------------------------------------ */
 /* Callee-saved registers across the blocking paths                   */
 /* ------------------------------------------------------------------ */
-
-void gt_hpin_call(uint64_t tag, void (*fn)(void), uint64_t out[6]);
-__asm__(".text\n"
-        ".globl gt_hpin_call\n"
-        ".type gt_hpin_call, @function\n"
-        "gt_hpin_call:\n"
-        "    pushq %rbx\n    pushq %rbp\n    pushq %r12\n"
-        "    pushq %r13\n    pushq %r14\n    pushq %r15\n"
-        "    pushq %rdx\n"
-        "    movabsq $0x1b1b1b1b00000000, %rbx\n    xorq %rdi, %rbx\n"
-        "    movabsq $0x2b2b2b2b00000000, %rbp\n    xorq %rdi, %rbp\n"
-        "    movabsq $0x1212121200000000, %r12\n    xorq %rdi, %r12\n"
-        "    movabsq $0x1313131300000000, %r13\n    xorq %rdi, %r13\n"
-        "    movabsq $0x1414141400000000, %r14\n    xorq %rdi, %r14\n"
-        "    movabsq $0x1515151500000000, %r15\n    xorq %rdi, %r15\n"
-        "    call *%rsi\n"
-        "    popq %rax\n"
-        "    movq %rbx, 0(%rax)\n    movq %rbp, 8(%rax)\n"
-        "    movq %r12, 16(%rax)\n    movq %r13, 24(%rax)\n"
-        "    movq %r14, 32(%rax)\n    movq %r15, 40(%rax)\n"
-        "    popq %r15\n    popq %r14\n    popq %r13\n"
-        "    popq %r12\n    popq %rbp\n    popq %rbx\n"
-        "    ret\n"
-        ".size gt_hpin_call, .-gt_hpin_call\n");
-
-static const uint64_t pin_key[6] = {0x1b1b1b1b00000000ull, 0x2b2b2b2b00000000ull,
-                                    0x1212121200000000ull, 0x1313131300000000ull,
-                                    0x1414141400000000ull, 0x1515151500000000ull};
-static const char *const pin_name[6] = {"rbx", "rbp", "r12", "r13", "r14", "r15"};
-
-static void pin_check(int who, int iter, void (*fn)(void), const char *fname)
-{
-    uint64_t tag = ((uint64_t)who << 16) | (uint64_t)iter;
-    uint64_t out[6];
-    gt_hpin_call(tag, fn, out);
-    for (int r = 0; r < 6; r++)
-        tl_check(out[r] == (pin_key[r] ^ tag),
-                 "%s is not preserved across %s in thread %d: set to %#lx, "
-                 "found %#lx after the call. Every path that switches (yield, "
-                 "sleep, join, I/O wait, the idle poll) must come back with the "
-                 "callee-saved registers intact. Hint: Task 1.",
-                 pin_name[r], fname, who, (unsigned long)(pin_key[r] ^ tag),
-                 (unsigned long)out[r]);
-}
 
 static gt_t hp_join_target;
 static int hp_pipe[2];
@@ -285,19 +207,6 @@ TL_TEST(hidden_join_cycle_edeadlk, 2, 10, "join errors")
 }
 
 /* ------------------------------------------------------------------ */
-
-static long vm_size_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    long kib = -1;
-    char line[256];
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %ld", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
-}
 
 static int det_done;
 

@@ -8,6 +8,7 @@
 #include "gt.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Start a scheduler on this kernel thread, or fail with a hint. */
@@ -46,5 +47,19 @@
                  "joinable thread. Hint: handout Task 5.5.", (int)(id),       \
                  gt_rc_, errno, strerror(errno));                             \
     } while (0)
+
+/* This process's virtual size in KiB, from /proc/self/status; -1 if unknown. */
+__attribute__((unused)) static long vm_size_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    long kib = -1;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %ld", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
 
 #endif

@@ -2,47 +2,11 @@
  * test_basics.c - spawn, yield order, exit and join (Tasks 3.3, 4 and 5).
  */
 #include "gt_test.h"
+#include "gt_log.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-/* A log of who ran when: entries are tag * 10 + round. */
-#define LOG_MAX 512
-static int log_v[LOG_MAX];
-static int log_n;
-
-static void log_add(int v)
-{
-    if (log_n < LOG_MAX)
-        log_v[log_n++] = v;
-}
-
-static const char *fmt_ints(const int *v, int n)
-{
-    static char buf[2][1024];
-    static int which;
-    char *b = buf[which ^= 1];
-    size_t off = 0;
-    b[0] = '\0';
-    for (int i = 0; i < n && off < sizeof buf[0] - 16; i++)
-        off += (size_t)snprintf(b + off, sizeof buf[0] - off, "%s%d", i ? " " : "", v[i]);
-    return b;
-}
-
-static void check_log(const int *want, int n, const char *what)
-{
-    int ok = log_n == n;
-    for (int i = 0; ok && i < n; i++)
-        ok = log_v[i] == want[i];
-    tl_check(ok,
-             "%s: wrong run order.\n  expected: %s\n  got:      %s\n"
-             "(entry tag*10+round; tags: see the test). Hint: ONE FIFO run "
-             "queue; gt_spawn appends the new thread at the tail and does not "
-             "switch; gt_yield appends the caller at the tail and runs the "
-             "head; a woken joiner goes to the tail (Tasks 4.4-4.8, 5.2).",
-             what, fmt_ints(want, n), fmt_ints(log_v, log_n));
-}
 
 /* ------------------------------------------------------------------ */
 
@@ -112,21 +76,6 @@ TL_TEST(spawn_runs_later, 2, 10, "spawn")
 }
 
 /* ------------------------------------------------------------------ */
-
-struct rr_arg {
-    int tag;
-    int rounds;
-};
-
-static void *rr_worker(void *p)
-{
-    struct rr_arg *a = p;
-    for (int r = 1; r <= a->rounds; r++) {
-        log_add(a->tag * 10 + r);
-        gt_yield();
-    }
-    return NULL;
-}
 
 TL_TEST(round_robin_order, 5, 10, "order")
 {

@@ -142,19 +142,6 @@ TL_TEST(overflow_hits_guard, 2, 20, "stack guard")
 
 /* ------------------------------------------------------------------ */
 
-static long vm_size_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    long kib = -1;
-    char line[256];
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %ld", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 static void *touch_and_yield(void *p)
 {
     volatile char buf[4096];
