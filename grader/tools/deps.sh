@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh - make sure the Debian packages the kit needs are installed.
 # As root: installs what is missing with apt-get. Otherwise: prints the one
-# command to run and fails.
+# command to run and fails (also as root with TL_DEPS_NO_INSTALL=1).
 set -euo pipefail
 pkgs=(
   gcc make binutils patch     # compile, nm for the forbidden-symbol check
@@ -19,7 +19,7 @@ for p in "${pkgs[@]}"; do
   fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+if [ "$(id -u)" = 0 ] && [ -z "${TL_DEPS_NO_INSTALL:-}" ] && command -v apt-get >/dev/null; then
   echo "deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/threadlab-apt.log 2>&1; then

@@ -123,6 +123,21 @@ for p in grader/tests/bugs/*.patch; do
   fi
 done
 
+# 5b. make deps, as a user who cannot install, names the one command to run.
+fake="$work/fakebin"; mkdir -p "$fake"
+printf '#!/bin/sh\n[ "$3" = jq ] && exit 1\nexec /usr/bin/dpkg-query "$@"\n' > "$fake/dpkg-query"; chmod 755 "$fake/dpkg-query"
+asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+   asnobody test -r grader/tools/deps.sh -a -x "$fake/dpkg-query" 2>/dev/null; then
+  out=$(asnobody env PATH="$fake:$PATH" grader/tools/deps.sh 2>&1); rc=$?
+  if [ $rc != 0 ] && echo "$out" | grep -qx '    sudo apt-get install -y jq'; then ok "make deps without root prints the single apt command"
+  else bad "make deps without root" "exit $rc: $out" "reproduce: as a non-root user with a package missing, make deps"; fi
+else
+  out=$(env PATH="$fake:$PATH" TL_DEPS_NO_INSTALL=1 grader/tools/deps.sh 2>&1); rc=$?
+  if [ $rc != 0 ] && echo "$out" | grep -qx '    sudo apt-get install -y jq'; then ok "make deps without root prints the single apt command"
+  else bad "make deps without root" "exit $rc: $out"; fi
+fi
+
 # 6. Handouts build, each with its generated grading table.
 if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "handouts build to HTML"
 else bad "handouts build to HTML" "$(tail -3 "$work/handout.log")" "reproduce: make handout"; fi
