@@ -6,6 +6,8 @@
 #   make deps                              install (as root) or name the Debian packages needed
 #   make skeletons / check-skeletons       labs/ from reference/, and the check they agree
 #   make handout                           handouts to HTML in handout/build/
+#   make flake [LAB=NN] [N=20]             grade the reference N times under load; failures per test
+#   make coverage [LAB=NN]                 line/branch coverage of the reference by its tests
 #
 # Variables: LAB (NN or NN-slug, space-separated for several), OUT (default
 # grades), SUBMISSION, SEED, JOBS, STRICT=1 (exit 1 below full marks),
@@ -18,11 +20,11 @@ GRADE_FLAGS = $(foreach l,$(LAB),--lab $(l)) --out $(OUT) \
   $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict) \
   $(if $(HIDDEN),--hidden)
 
-.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout clean help
+.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage clean help
 all: grader
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@grader/tools/deps.sh
@@ -35,6 +37,10 @@ ifdef SUBMISSION
 	@$(GRADER) --kit $(CURDIR) --submission $(SUBMISSION) $(GRADE_FLAGS)
 else
 	@$(GRADER) --kit $(CURDIR) $(GRADE_FLAGS)
+	@echo; echo "Coverage of your code by the public tests (information, no points):"
+	@for l in $(or $(LAB),[0-9][0-9]); do for d in labs/$$l-*/ labs/$$l/; do \
+	  [ -f "$$d/lab.conf" ] || continue; s=$$(basename $$d); \
+	  grader/tools/coverage.sh $$d $(OUT)/coverage/$$s | head -n1; done; done
 endif
 
 grade-reference: grader
@@ -51,6 +57,14 @@ handout: deps
 
 test: grader
 	@grader/tools/selftest.sh
+
+coverage: deps
+	@for l in $(or $(LAB),[0-9][0-9]); do for d in reference/$$l-*/ reference/$$l/; do \
+	  [ -f "$$d/lab.conf" ] || continue; \
+	  grader/tools/coverage.sh $$d build/coverage/$$(basename $$d) 90 || exit 1; done; done
+
+flake: grader
+	@grader/tools/flake.sh $(or $(N),20) $(LAB)
 
 clean:
 	$(MAKE) -s -C grader clean

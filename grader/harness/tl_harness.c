@@ -188,6 +188,37 @@ double tl_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+#ifdef TL_COVERAGE
+/* Coverage builds only (lab.mk, VARIANT=coverage): libgcov writes its
+ * counters at a normal exit, so a child that crashes or aborts on purpose
+ * would take its lines with it. */
+void __gcov_dump(void);
+
+static void coverage_dump_and_die(int sig)
+{
+    __gcov_dump();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Linked with -Wl,--wrap=_exit,--wrap=abort (lab.mk): a test child that
+ * leaves by _exit, or lab code that panics, still keeps its lines. */
+void __real__exit(int code) __attribute__((noreturn));
+void __real_abort(void) __attribute__((noreturn));
+void __wrap__exit(int code) __attribute__((noreturn));
+void __wrap_abort(void) __attribute__((noreturn));
+void __wrap__exit(int code)
+{
+    __gcov_dump();
+    __real__exit(code);
+}
+void __wrap_abort(void)
+{
+    __gcov_dump();
+    __real_abort();
+}
+#endif
+
 int tl_run_in_child(void (*fn)(void *), void *arg, int timeout_s,
                     struct tl_child *out)
 {
@@ -199,7 +230,16 @@ int tl_run_in_child(void (*fn)(void *), void *arg, int timeout_s,
     if (pid == 0) {
         if (result_fd >= 0)
             close(result_fd);
+#ifdef TL_COVERAGE
+        /* The child is expected to die: keep the lines it ran. */
+        signal(SIGABRT, coverage_dump_and_die);
+        signal(SIGSEGV, coverage_dump_and_die);
+        signal(SIGBUS, coverage_dump_and_die);
+#endif
         fn(arg);
+#ifdef TL_COVERAGE
+        __gcov_dump();
+#endif
         _exit(0);
     }
     double deadline = tl_now() + timeout_s;

@@ -37,7 +37,8 @@ WARN := -Wall -Wextra -Wno-unused-parameter
 CFLAGS_plain := -O2 -g
 CFLAGS_tsan := -O1 -g -fsanitize=thread
 CFLAGS_asan := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-CFLAGS_coverage := -O0 -g --coverage
+CFLAGS_coverage := -O0 -g --coverage -fprofile-update=atomic -DTL_COVERAGE
+LDFLAGS_coverage := -Wl,--wrap=_exit -Wl,--wrap=abort
 VFLAGS := $(CFLAGS_$(VARIANT))
 ifeq ($(VFLAGS),)
 $(error unknown VARIANT '$(VARIANT)': use plain, tsan, asan or coverage)
@@ -75,7 +76,7 @@ $(HARNESS): $(TL_ROOT)/grader/harness/tl_harness.c $(TL_ROOT)/grader/harness/tl_
 
 $(BUILD)/%: %.c $(OBJS) $(HARNESS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(OBJS) $(HARNESS) $(LDLIBS_ALL) -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS_$(VARIANT)) $< $(OBJS) $(HARNESS) $(LDLIBS_ALL) -o $@
 
 objects: $(OBJS)
 

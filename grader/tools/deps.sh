@@ -11,6 +11,9 @@ pkgs=(
   valgrind                    # memcheck and helgrind stages
   pandoc                      # handouts to HTML
   jq libxml2-utils            # the kit's self-test parses its own reports
+  stress-ng                   # make flake loads the other cores
+  python3                     # make mutants
+  gcovr                       # coverage reports (make coverage, make grade)
 )
 missing=()
 for p in "${pkgs[@]}"; do
