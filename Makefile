@@ -8,6 +8,7 @@
 #   make handout                           handouts to HTML in handout/build/
 #   make flake [LAB=NN] [N=20]             grade the reference N times under load; failures per test
 #   make coverage [LAB=NN]                 line/branch coverage of the reference by its tests
+#   make mutants [LAB=NN] [JOBS=N]         plant one bug at a time in the reference; kill rate per lab
 #
 # Variables: LAB (NN or NN-slug, space-separated for several), OUT (default
 # grades), SUBMISSION, SEED, JOBS, STRICT=1 (exit 1 below full marks),
@@ -20,11 +21,11 @@ GRADE_FLAGS = $(foreach l,$(LAB),--lab $(l)) --out $(OUT) \
   $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict) \
   $(if $(HIDDEN),--hidden)
 
-.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage clean help
+.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage mutants clean help
 all: grader
 
 help:
-	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@grader/tools/deps.sh
@@ -62,6 +63,9 @@ coverage: deps
 	@for l in $(or $(LAB),[0-9][0-9]); do for d in reference/$$l-*/ reference/$$l/; do \
 	  [ -f "$$d/lab.conf" ] || continue; \
 	  grader/tools/coverage.sh $$d build/coverage/$$(basename $$d) 90 || exit 1; done; done
+
+mutants: grader
+	@python3 grader/tools/mutants.py $(foreach l,$(LAB),--lab $(l)) $(if $(JOBS),--jobs $(JOBS))
 
 flake: grader
 	@grader/tools/flake.sh $(or $(N),20) $(LAB)

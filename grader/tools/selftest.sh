@@ -55,7 +55,7 @@ else
 fi
 
 # 4b. The submission path: a "perfect student" (each student file is the
-#     reference's with SOLUTION resolved) scores full marks on the tests,
+#     reference's with SOLUTION resolved) scores full marks, every stage,
 #     except the first lab, given a compile error: 0 with the compiler's
 #     words, while the other labs are still graded.
 sub="$work/perfect-student"
@@ -70,7 +70,7 @@ perfect_lab() { # lab dest_root: the reference's student files, SOLUTION resolve
 for l in $labs; do perfect_lab "$l" "$sub"; done
 broken=$(grader/tools/conf-get.sh "reference/$first/lab.conf" lab student_files | tr ' ' '\n' | grep '\.c$' | head -n1)
 echo "this line is not C;" >> "$sub/labs/$first/$broken"
-$g --kit "$root" --submission "$sub" --stages tests --out "$work/sub" >"$work/sub.log" 2>&1; rc=$?
+$g --kit "$root" --submission "$sub" --out "$work/sub" >"$work/sub.log" 2>&1; rc=$?
 if [ $rc = 0 ] && wellformed "$work/sub" &&
    jq -e --arg f "$first" 'all(.extra_data.labs[]; if .lab == $f then (.built|not) and .score == 0 else .built and .score == .max_score end)
           and all(.tests[]; if (.name|startswith($f + "/")) then (.output|test("did not compile")) and (.output|test("error")) else .status == "passed" end)' \
@@ -78,7 +78,7 @@ if [ $rc = 0 ] && wellformed "$work/sub" &&
   ok "a submission: perfect labs score full marks, the lab with a compile error scores 0 and shows the compiler's error"
 else
   bad "submission grading" "$(grep -E 'FAIL|build failed|Score' "$work/sub.log" | head -8)" \
-      "reproduce: see $work/perfect-student; $g --kit . --submission $work/perfect-student --stages tests"
+      "reproduce: see $work/perfect-student; $g --kit . --submission $work/perfect-student"
 fi
 
 # 4c. A forbidden call in otherwise perfect code costs the lab its points,
@@ -136,6 +136,15 @@ else
   out=$(env PATH="$fake:$PATH" TL_DEPS_NO_INSTALL=1 grader/tools/deps.sh 2>&1); rc=$?
   if [ $rc != 0 ] && echo "$out" | grep -qx '    sudo apt-get install -y jq'; then ok "make deps without root prints the single apt command"
   else bad "make deps without root" "exit $rc: $out"; fi
+fi
+
+# 5c. The mutation tool works end to end: a fast subset (one mutant per
+#     operator per lab, tests stage). The full run, with its 90% bar, is
+#     make mutants.
+if python3 grader/tools/mutants.py --fast --jobs 2 --out "$work/mutants" >"$work/mutants.log" 2>&1; then
+  ok "mutants (fast subset): $(grep -E 'kill rate|killed' "$work/mutants.log" | tail -n 2 | tr '\n' ' ' | cut -c1-150)"
+else
+  bad "mutants (fast subset)" "$(tail -5 "$work/mutants.log")" "reproduce: python3 grader/tools/mutants.py --fast"
 fi
 
 # 6. Handouts build, each with its generated grading table.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # skeletons.sh gen|check [ROOT]
-#   gen:   write labs/NN-slug/ from reference/NN-slug/ (all but hidden/ and
-#          build/; unifdef -USOLUTION on every .c, .h and .S file)
+#   gen:   write labs/NN-slug/ from reference/NN-slug/ (all but hidden/,
+#          build/ and mutants-equivalent.txt; unifdef -USOLUTION on every .c, .h and .S file)
 #   check: generate into a scratch dir and fail if labs/ differs
 set -euo pipefail
 mode=${1:?usage: skeletons.sh gen|check [ROOT]}
@@ -11,7 +11,7 @@ gen_one() { # ref_dir out_dir
   local ref=$1 out=$2 f rc
   rm -rf "$out"
   mkdir -p "$out"
-  (cd "$ref" && find . -path ./hidden -prune -o -path ./build -prune -o -type f -print) |
+  (cd "$ref" && find . -path ./hidden -prune -o -path ./build -prune -o -name mutants-equivalent.txt -prune -o -type f -print) |
   while read -r f; do
     mkdir -p "$out/$(dirname "$f")"
     case "$f" in

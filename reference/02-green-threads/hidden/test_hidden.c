@@ -427,6 +427,7 @@ static void *try_fini(void *p)
     } while (0)
 
 static void *noop(void *p) { return p; }
+static void *set_flag(void *p) { *(int *)p = 1; return NULL; }
 
 TL_TEST(hidden_misuse_errors, 2, 10, "errors")
 {
@@ -447,6 +448,23 @@ TL_TEST(hidden_misuse_errors, 2, 10, "errors")
     EXPECT_ERR(gt_sleep_ms(-1), EINVAL);
     EXPECT_ERR(gt_read(-1, &c, 1), EBADF);
     gt_t t;
+    /* The bounds themselves are valid: [GT_MIN_STACK, GT_MAX_STACK]. */
+    t = gt_spawn(noop, NULL, (size_t)GT_MAX_STACK);
+    tl_check(t > 0, "gt_spawn(fn, arg, GT_MAX_STACK) returned %ld (errno %d: %s): "
+             "the range of stack sizes is [GT_MIN_STACK, GT_MAX_STACK], both ends "
+             "allowed (gt.h). Hint: `>`, not `>=`, in the check of Task 4.4.",
+             (long)t, errno, strerror(errno));
+    GT_JOIN(t, NULL);
+    /* gt_sleep_ms(0) is a yield: 0, and the other thread runs first. */
+    static int ran;
+    ran = 0;
+    GT_SPAWN(t, set_flag, &ran, 0);
+    long z = gt_sleep_ms(0);
+    tl_check(z == 0 && ran == 1, "gt_sleep_ms(0) returned %ld (errno %d) and the "
+             "runnable thread %s: a sleep of 0 ms is gt_yield (returns 0, the "
+             "others run first); only ms < 0 is EINVAL. Hint: Task 6.1.", z, errno,
+             ran ? "ran" : "did not run");
+    GT_JOIN(t, NULL);
     GT_SPAWN(t, try_fini, NULL, 0);
     void *r = NULL;
     GT_JOIN(t, &r);
