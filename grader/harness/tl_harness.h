@@ -105,6 +105,16 @@ double tl_now(void);
  * the reference's figure measured in the same grading run. */
 void tl_metric(double value);
 
+/* Schedule perturbation (grader/harness/tl_perturb.c). Off unless
+ * TL_PERTURB=1, which the grader sets for the runs of stress tests: then
+ * the lab's and the tests' pthread lock, unlock, condition wait and wake-up
+ * calls sometimes yield the CPU or pause a few microseconds, seeded from
+ * TL_SEED. A user-level scheduler calls tl_perturb_point() at its switch
+ * points; it returns 1 when it perturbed. tl_perturb_count() says how many
+ * points did something in this process. */
+int tl_perturb_point(void);
+unsigned long tl_perturb_count(void);
+
 /* ------------------------------------------------------------------ */
 /* Running code that is expected to crash or hang, in a child         */
 /* ------------------------------------------------------------------ */

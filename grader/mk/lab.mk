@@ -10,7 +10,7 @@
 #   make            build the tests (VARIANT=plain|tsan|asan|coverage)
 #   make test       run every test, cmocka output
 #   make list       list the tests with their points
-#   make run T=NAME [SEED=N]   run one test (SEED replays a stress run)
+#   make run T=NAME [SEED=N] [PERTURB=1]   run one test (SEED and PERTURB replay a stress run)
 #   make grade      grade this lab as the grader would (public tests)
 
 TL_ROOT ?= ../..
@@ -51,7 +51,10 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(VFLAGS) $(LAB_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(LAB_LDLIBS) -lcmocka -lpthread $(LDLIBS)
 
 OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SOURCES))
-HARNESS := $(BUILD)/harness/tl_harness.o
+HARNESS := $(BUILD)/harness/tl_harness.o $(BUILD)/harness/tl_perturb.o
+# Schedule perturbation (tl_perturb.c): these calls go through its wrappers.
+PERTURB_WRAP := $(foreach f,pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
+  pthread_cond_wait pthread_cond_timedwait pthread_cond_signal pthread_cond_broadcast,-Wl,--wrap=$(f))
 TEST_SRCS := $(wildcard tests/*.c)
 ifeq ($(HIDDEN),1)
 TEST_SRCS += $(wildcard hidden/*.c)
@@ -70,13 +73,13 @@ $(BUILD)/obj/%.S.o: %.S $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
-$(HARNESS): $(TL_ROOT)/grader/harness/tl_harness.c $(TL_ROOT)/grader/harness/tl_harness.h $(TL_ROOT)/grader/include/tl_proto.h
+$(BUILD)/harness/%.o: $(TL_ROOT)/grader/harness/%.c $(TL_ROOT)/grader/harness/tl_harness.h $(TL_ROOT)/grader/include/tl_proto.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/%: %.c $(OBJS) $(HARNESS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS_$(VARIANT)) $< $(OBJS) $(HARNESS) $(LDLIBS_ALL) -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS_$(VARIANT)) $(PERTURB_WRAP) $< $(OBJS) $(HARNESS) $(LDLIBS_ALL) -o $@
 
 objects: $(OBJS)
 
@@ -94,8 +97,8 @@ run: $(TEST_BINS)
 	@test -n "$(T)" || { echo "usage: make run T=<test name> [SEED=<n>]"; exit 2; }
 	@for t in $(TEST_BINS); do \
 	  if $$t --list | awk '{print $$1}' | grep -qx '$(T)'; then \
-	    echo "$(if $(SEED),TL_SEED=$(SEED) )$$t --run $(T)"; \
-	    $(if $(SEED),TL_SEED=$(SEED)) $$t --run $(T); exit $$?; fi; \
+	    echo "$(if $(SEED),TL_SEED=$(SEED) )$(if $(PERTURB),TL_PERTURB=$(PERTURB) )$$t --run $(T)"; \
+	    $(if $(SEED),TL_SEED=$(SEED)) $(if $(PERTURB),TL_PERTURB=$(PERTURB)) $$t --run $(T); exit $$?; fi; \
 	done; echo "no test named $(T) (see make list)"; exit 2
 
 grade:

@@ -579,10 +579,12 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
             for (int r = 0; r < reps; r++, k++) {
                 tasks[k].t = &tests[i];
                 uint64_t s = seed_for(g->seed, tests[i].name, r);
+                int stress = strv_has(tests[i].tags, "stress");
                 tasks[k].ctx = (struct run_ctx){.stage_dir = stage, .variant_dir = "build/plain",
-                                                .tool = TOOL_NONE, .slow = 1, .seed = s, .timeout_scale = 1};
-                tasks[k].ctx.replay = strv_has(tests[i].tags, "stress")
-                    ? xasprintf("make -C %s run T=%s SEED=%llu", shown, tests[i].name, (unsigned long long)s)
+                                                .tool = TOOL_NONE, .slow = 1, .seed = s, .timeout_scale = 1,
+                                                .perturb = stress};
+                tasks[k].ctx.replay = stress
+                    ? xasprintf("make -C %s run T=%s SEED=%llu PERTURB=1", shown, tests[i].name, (unsigned long long)s)
                     : xasprintf("make -C %s run T=%s", shown, tests[i].name);
             }
         }

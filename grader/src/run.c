@@ -264,7 +264,7 @@ int run_one(const struct run_ctx *c, const struct test_info *t, char **why, doub
     env[e++] = "TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1";
     env[e++] = "ASAN_OPTIONS=detect_leaks=1 exitcode=66 halt_on_error=1";
     env[e++] = "UBSAN_OPTIONS=halt_on_error=1 print_stacktrace=1 exitcode=66";
-    env[e++] = "MALLOC_PERTURB_=0";
+    env[e++] = c->perturb ? "TL_PERTURB=1" : "TL_PERTURB=0";
     env[e] = NULL;
 
     int timeout = t->timeout_s * (c->timeout_scale > 0 ? c->timeout_scale : 1);

@@ -143,6 +143,7 @@ struct run_ctx {
     int timeout_scale;
     const char *replay;      /* how to replay, shown on failure */
     double *metric;          /* if set: gets the test's METRIC value (NAN if none) */
+    int perturb;             /* 1: TL_PERTURB=1, schedule perturbation on */
 };
 
 /* Ask each test binary in DIR/<variant>/{tests,hidden} for its tests. */

@@ -70,3 +70,19 @@ TL_TEST(uses_seed, 1, 10, "stress")
 }
 
 TL_TEST(reports_metric, 0, 10, "perf") { tl_metric(1234.5); }
+
+#include <pthread.h>
+static pthread_mutex_t fx_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Passes when the perturbation count matches what TL_PERTURB asked for. */
+TL_TEST(perturbation_follows_env, 0, 20, "stress")
+{
+    for (int i = 0; i < 2000; i++) {
+        pthread_mutex_lock(&fx_lock);
+        pthread_mutex_unlock(&fx_lock);
+    }
+    const char *p = getenv("TL_PERTURB");
+    int on = p && *p == '1';
+    unsigned long n = tl_perturb_count();
+    tl_check(on ? n > 0 : n == 0, "TL_PERTURB=%s but %lu perturbation points fired", p ? p : "(unset)", n);
+}

@@ -267,3 +267,17 @@ TL_TEST(runner_reads_metric, 0, 20, "runner")
     tl_check(run_one(&c, &t, &why, &secs) == 1, "metric test failed: %s", why);
     tl_check(m == 1234.5, "metric read back as %g, reported 1234.5", m);
 }
+
+TL_TEST(runner_turns_perturbation_on_for_stress, 0, 30, "runner")
+{
+    if (!fixture_dir[0])
+        tl_check(getcwd(fixture_dir, sizeof fixture_dir) != NULL, "getcwd");
+    struct test_info t = {.name = "perturbation_follows_env", .binary = "fixture", .timeout_s = 20};
+    double secs;
+    char *why;
+    for (int on = 0; on < 2; on++) {
+        struct run_ctx c = {.stage_dir = fixture_dir, .variant_dir = "", .timeout_scale = 1,
+                            .seed = 99, .perturb = on};
+        tl_check(run_one(&c, &t, &why, &secs) == 1, "with perturb=%d: %s", on, why);
+    }
+}
