@@ -148,6 +148,16 @@ else
   bad "mutants (fast subset)" "$(tail -5 "$work/mutants.log")" "reproduce: python3 grader/tools/mutants.py --fast"
 fi
 
+# 5d. Coverage: the lab's tests run at least 90% of the lines of the
+#     reference's student files (gcov, reported by gcovr; branches reported).
+for l in $labs; do
+  if cov=$(grader/tools/coverage.sh "reference/$l" "$work/coverage/$l" 90 2>&1); then
+    ok "coverage $(echo "$cov" | head -n1 | sed 's/^coverage: //; s/ (.*//')"
+  else
+    bad "coverage of $l below 90% of lines" "$(echo "$cov" | head -n3)" "reproduce: make coverage LAB=${l%%-*}"
+  fi
+done
+
 # 6. Handouts build, each with its generated grading table.
 if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "handouts build to HTML"
 else bad "handouts build to HTML" "$(tail -3 "$work/handout.log")" "reproduce: make handout"; fi

@@ -62,4 +62,118 @@ __attribute__((unused)) static long vm_size_kib(void)
     return kib;
 }
 
+/* ------------------------------------------------------------------ */
+/* Fault injection: out of memory on demand                           */
+/* ------------------------------------------------------------------ */
+
+/* lab.conf links every test program with -Wl,--wrap=malloc,calloc,realloc,
+ * mmap,mprotect (and clock_gettime, below): the calls your code makes to
+ * those functions come here first (libc's own calls do not). By default they go straight through to
+ * the real function. gt_fault_after(n) arms a fault on THIS kernel thread:
+ * the n-th wrapped call from now fails with ENOMEM (NULL or MAP_FAILED or
+ * -1), once; the calls before and after it succeed. gt_fault_disarm()
+ * turns it off and says whether the fault was injected. */
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int __real_mprotect(void *addr, size_t len, int prot);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int __wrap_mprotect(void *addr, size_t len, int prot);
+
+static __thread long gt_fault_countdown; /* 0: off */
+static __thread int gt_fault_fired;
+
+__attribute__((unused)) static void gt_fault_after(long n)
+{
+    gt_fault_fired = 0;
+    gt_fault_countdown = n;
+}
+
+__attribute__((unused)) static int gt_fault_disarm(void)
+{
+    gt_fault_countdown = 0;
+    return gt_fault_fired;
+}
+
+static int gt_fault_now(void)
+{
+    if (gt_fault_countdown > 0 && --gt_fault_countdown == 0) {
+        gt_fault_fired = 1;
+        errno = ENOMEM;
+        return 1;
+    }
+    return 0;
+}
+
+void *__wrap_malloc(size_t size)
+{
+    return gt_fault_now() ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return gt_fault_now() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    return gt_fault_now() ? NULL : __real_realloc(p, size);
+}
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return gt_fault_now() ? MAP_FAILED : __real_mmap(addr, len, prot, flags, fd, off);
+}
+
+/* Set when mprotect is called on MAP_FAILED: a failed mmap went unnoticed. */
+static __thread int gt_fault_mprotect_failed_map;
+
+int __wrap_mprotect(void *addr, size_t len, int prot)
+{
+    if (addr == MAP_FAILED)
+        gt_fault_mprotect_failed_map = 1;
+    return gt_fault_now() ? -1 : __real_mprotect(addr, len, prot);
+}
+
+/* A clock the test controls: with --wrap=clock_gettime, gt_clock_set(ns)
+ * makes every CLOCK_MONOTONIC reading on THIS kernel thread return ns
+ * until the next gt_clock_set, or gt_clock_real(). Other clocks, and the
+ * real one by default, go straight through. */
+#include <time.h>
+
+int __real_clock_gettime(clockid_t clk, struct timespec *ts);
+int __wrap_clock_gettime(clockid_t clk, struct timespec *ts);
+
+static __thread int gt_clock_fake;
+static __thread unsigned long long gt_clock_ns;
+
+__attribute__((unused)) static void gt_clock_set(unsigned long long ns)
+{
+    gt_clock_ns = ns;
+    gt_clock_fake = 1;
+}
+
+__attribute__((unused)) static void gt_clock_real(void)
+{
+    gt_clock_fake = 0;
+}
+
+int __wrap_clock_gettime(clockid_t clk, struct timespec *ts)
+{
+    if (gt_clock_fake && clk == CLOCK_MONOTONIC) {
+        ts->tv_sec = (time_t)(gt_clock_ns / 1000000000ull);
+        ts->tv_nsec = (long)(gt_clock_ns % 1000000000ull);
+        return 0;
+    }
+    return __real_clock_gettime(clk, ts);
+}
+
 #endif

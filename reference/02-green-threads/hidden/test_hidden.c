@@ -8,10 +8,12 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 TL_TEST(hidden_yield_order_with_exits, 3, 10, "order")
@@ -180,7 +182,7 @@ static void *cyc_join(void *p)
     return NULL;
 }
 
-TL_TEST(hidden_join_cycle_edeadlk, 2, 10, "join errors")
+TL_TEST(hidden_join_cycle_edeadlk, 1, 10, "join errors")
 {
     GT_START();
     /* Threads 2, 3, 4: 2 joins 3, 3 joins 4, 4 joins 2 -> the last one to
@@ -219,7 +221,7 @@ static void *det_worker(void *p)
     return NULL;
 }
 
-TL_TEST(hidden_detach, 2, 10, "join detach")
+TL_TEST(hidden_detach, 1, 10, "join detach")
 {
     enum { N = 48 };
     det_done = 0;
@@ -327,7 +329,7 @@ static void big_child(void *p)
     _exit(code);
 }
 
-TL_TEST(hidden_write_parks_on_full_pipe, 3, 20, "io")
+TL_TEST(hidden_write_parks_on_full_pipe, 2, 20, "io")
 {
     struct tl_child c;
     tl_check(tl_run_in_child(big_child, NULL, 10, &c) == 0, "fork failed");
@@ -371,7 +373,7 @@ static double cpu_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-TL_TEST(hidden_idle_does_not_spin, 2, 10, "sleep io")
+TL_TEST(hidden_idle_does_not_spin, 1, 10, "sleep io")
 {
     GT_START();
     tl_check(pipe(idle_pipe) == 0, "pipe");
@@ -408,6 +410,13 @@ static void exit_main_child(void *p)
     gt_exit(NULL);
 }
 
+static void exit_without_scheduler_child(void *p)
+{
+    (void)p;
+    signal(SIGABRT, SIG_DFL);
+    gt_exit(NULL);
+}
+
 static void *try_fini(void *p)
 {
     (void)p;
@@ -429,7 +438,7 @@ static void *try_fini(void *p)
 static void *noop(void *p) { return p; }
 static void *set_flag(void *p) { *(int *)p = 1; return NULL; }
 
-TL_TEST(hidden_misuse_errors, 2, 10, "errors")
+TL_TEST(hidden_misuse_errors, 1, 10, "errors")
 {
     char c;
     EXPECT_ERR(gt_spawn(noop, NULL, 0), EPERM);
@@ -447,6 +456,20 @@ TL_TEST(hidden_misuse_errors, 2, 10, "errors")
     EXPECT_ERR(gt_spawn(noop, NULL, (size_t)GT_MAX_STACK + 4096), EINVAL);
     EXPECT_ERR(gt_sleep_ms(-1), EINVAL);
     EXPECT_ERR(gt_read(-1, &c, 1), EBADF);
+    EXPECT_ERR(gt_write(-1, &c, 1), EBADF);
+    /* read's and write's own errors come back as they are */
+    int pw[2];
+    tl_check(pipe(pw) == 0, "pipe");
+    EXPECT_ERR(gt_read(pw[1], &c, 1), EBADF);
+    EXPECT_ERR(gt_write(pw[0], "x", 1), EBADF);
+    close(pw[0]);
+    close(pw[1]);
+    /* an O_PATH fd: F_GETFL works, F_SETFL fails */
+    int opath = open("/", O_PATH);
+    tl_check(opath >= 0, "open(\"/\", O_PATH)");
+    EXPECT_ERR(gt_read(opath, &c, 1), EBADF);
+    close(opath);
+    EXPECT_ERR(gt_detach(1), EINVAL);
     gt_t t;
     /* The bounds themselves are valid: [GT_MIN_STACK, GT_MAX_STACK]. */
     t = gt_spawn(noop, NULL, (size_t)GT_MAX_STACK);
@@ -455,6 +478,10 @@ TL_TEST(hidden_misuse_errors, 2, 10, "errors")
              "allowed (gt.h). Hint: `>`, not `>=`, in the check of Task 4.4.",
              (long)t, errno, strerror(errno));
     GT_JOIN(t, NULL);
+    GT_SPAWN(t, noop, NULL, 0);
+    tl_check(gt_detach(t) == 0, "gt_detach(%d) of a new thread failed (errno "
+             "%d: %s).", t, errno, strerror(errno));
+    EXPECT_ERR(gt_detach(t), EINVAL);
     /* gt_sleep_ms(0) is a yield: 0, and the other thread runs first. */
     static int ran;
     ran = 0;
@@ -476,6 +503,13 @@ TL_TEST(hidden_misuse_errors, 2, 10, "errors")
     tl_check(ch.signaled && ch.sig == SIGABRT,
              "gt_exit from the main green thread must stop loudly (a gt panic "
              "and abort(), SIGABRT); the child %s %d.",
+             ch.signaled ? "was killed by signal" : "exited with code",
+             ch.signaled ? ch.sig : ch.code);
+    tl_check(tl_run_in_child(exit_without_scheduler_child, NULL, 10, &ch) == 0,
+             "fork failed");
+    tl_check(ch.signaled && ch.sig == SIGABRT,
+             "gt_exit on a kernel thread without a scheduler must stop loudly "
+             "(a gt panic and abort(), SIGABRT); the child %s %d.",
              ch.signaled ? "was killed by signal" : "exited with code",
              ch.signaled ? ch.sig : ch.code);
 }
@@ -518,4 +552,347 @@ TL_TEST(hidden_sleepers_not_starved, 1, 15, "sleep")
              "while another thread kept calling gt_yield: expired sleepers must "
              "be woken on every pass of the scheduler, not only when nothing "
              "else is runnable. Hint: Task 6.4.");
+}
+
+/* ------------------------------------------------------------------ */
+/* Out of memory: each allocation that gt_init, gt_spawn, gt_read and   */
+/* gt_write make fails in turn (gt_fault_after in gt_test.h); the call  */
+/* must fail cleanly with ENOMEM, leaving nothing behind (the valgrind  */
+/* stage also runs this test and counts every leaked byte).             */
+/* ------------------------------------------------------------------ */
+
+enum { OOM_STACK = 4 << 20, OOM_SPAWNS = 70, OOM_MAX_CALLS = 32 };
+static int oom_pipe[2];
+
+/* Run `call` with the n-th allocation from now failing, for n = 1, 2, ...
+ * until a run where no fault was injected: then the call succeeded. */
+#define OOM_LOOP(what, call, ok_expr, cleanup_expr)                           \
+    do {                                                                      \
+        int done_ = 0;                                                        \
+        for (long n_ = 1; n_ <= OOM_MAX_CALLS && !done_; n_++) {              \
+            errno = 0;                                                        \
+            gt_fault_after(n_);                                               \
+            long rc_ = (long)(call);                                          \
+            int e_ = errno;                                                   \
+            int fired_ = gt_fault_disarm();                                   \
+            if (!fired_) {                                                    \
+                tl_check(ok_expr, "%s returned %ld (errno %d: %s) with no "   \
+                         "allocation failing: with memory available it must " \
+                         "succeed. Hint: handout Tasks 2-4 and 7.", what,     \
+                         rc_, e_, strerror(e_));                              \
+                done_ = 1;                                                    \
+                break;                                                        \
+            }                                                                 \
+            tl_check(rc_ == -1 && e_ == ENOMEM,                               \
+                     "%s: allocation number %ld of the call (malloc, calloc, " \
+                     "realloc, mmap or mprotect) failed with ENOMEM, and the " \
+                     "call returned %ld (errno %d: %s); expected -1 with "    \
+                     "ENOMEM (gt.h). Check every result of an allocation, "   \
+                     "undo what the call did so far and report ENOMEM. "      \
+                     "Hint: Tasks 2.2, 2.3, 4.1, 4.4 and 7.1.", what, n_,     \
+                     rc_, e_, strerror(e_));                                  \
+            cleanup_expr;                                                     \
+        }                                                                     \
+        tl_check(done_, "%s still made allocations after %d attempts.",       \
+                 what, OOM_MAX_CALLS);                                        \
+    } while (0)
+
+static void *oom_noop(void *p) { return p; }
+
+static void *oom_reader(void *p)
+{
+    (void)p;
+    char c = 0;
+    OOM_LOOP("gt_read on an empty pipe (parks the reader)",
+             gt_read(oom_pipe[0], &c, 1), rc_ == 1 && c == 'r', (void)0);
+    return NULL;
+}
+
+static void *oom_writer(void *p)
+{
+    (void)p;
+    OOM_LOOP("gt_write on a full pipe (parks the writer)",
+             gt_write(oom_pipe[1], "w", 1), rc_ == 1, (void)0);
+    return NULL;
+}
+
+TL_TEST(hidden_out_of_memory, 2, 30, "errors")
+{
+    /* gt_init: a failed init leaves no scheduler behind. */
+    OOM_LOOP("gt_init()", gt_init(), rc_ == 0,
+             tl_check(gt_self() == 0, "a gt_init() that failed with ENOMEM left "
+                      "a scheduler behind: gt_self() is %d, expected 0.",
+                      gt_self()));
+    /* gt_spawn, up to and past a table growth: a failed spawn unmaps the
+     * stack it mapped. */
+    static gt_t ids[OOM_SPAWNS];
+    for (int k = 0; k < OOM_SPAWNS; k++) {
+        long before = vm_size_kib();
+        OOM_LOOP("gt_spawn(fn, arg, 4 MiB)",
+                 ids[k] = gt_spawn(oom_noop, NULL, OOM_STACK), rc_ > 0,
+                 do {
+                     tl_check(!gt_fault_mprotect_failed_map, "gt_spawn called "
+                              "mprotect(MAP_FAILED, ...) after mmap failed (at "
+                              "allocation %ld): mmap's result must be checked "
+                              "before the guard page is set up; on MAP_FAILED "
+                              "return -1 at once. Hint: Task 2.2.", n_);
+                     long after = vm_size_kib();
+                     tl_check(after - before < OOM_STACK / 2048,
+                              "gt_spawn(4 MiB) failed with ENOMEM at allocation "
+                              "%ld, yet the address space grew by %ld KiB: a "
+                              "failed spawn must munmap the stack it mapped "
+                              "(Task 2.3: mprotect failed? munmap first).", n_,
+                              after - before);
+                     tl_check(gt_self() == 1, "gt_self() is %d after a failed "
+                              "gt_spawn in the main thread.", gt_self());
+                 } while (0));
+    }
+    for (int k = 0; k < OOM_SPAWNS; k++)
+        GT_JOIN(ids[k], NULL);
+    GT_STOP();
+
+    /* gt_read and gt_write park the caller: that may need memory too. */
+    tl_check(pipe(oom_pipe) == 0, "pipe");
+    GT_START();
+    gt_t t;
+    GT_SPAWN(t, oom_reader, NULL, 0);
+    gt_yield(); /* the reader fails until it parks */
+    tl_check(write(oom_pipe[1], "r", 1) == 1, "write");
+    GT_JOIN(t, NULL);
+    GT_STOP();
+    GT_START();
+    int fl = fcntl(oom_pipe[1], F_GETFL);
+    fcntl(oom_pipe[1], F_SETFL, fl | O_NONBLOCK);
+    char junk[4096];
+    memset(junk, 'j', sizeof junk);
+    long filled = 0;
+    for (ssize_t w; (w = write(oom_pipe[1], junk, sizeof junk)) > 0 ||
+                    (w < 0 && errno == EINTR);)
+        filled += w > 0 ? w : 0;
+    for (ssize_t w; (w = write(oom_pipe[1], junk, 1)) > 0;)
+        filled += w;
+    GT_SPAWN(t, oom_writer, NULL, 0);
+    gt_yield(); /* the writer fails until it parks on the full pipe */
+    long drained = 0;
+    while (drained < filled) {
+        ssize_t r = read(oom_pipe[0], junk, sizeof junk);
+        tl_check(r > 0, "read");
+        drained += r;
+    }
+    GT_JOIN(t, NULL);
+    char c = 0;
+    tl_check(read(oom_pipe[0], &c, 1) == 1 && c == 'w', "the writer's byte");
+    GT_STOP();
+    close(oom_pipe[0]);
+    close(oom_pipe[1]);
+}
+
+/* ------------------------------------------------------------------ */
+/* gt_fini releases every unjoined thread, whatever the ids in use      */
+/* ------------------------------------------------------------------ */
+
+static int fu_ran;
+
+static void *fu_worker(void *p)
+{
+    fu_ran++;
+    return p;
+}
+
+TL_TEST(hidden_fini_releases_unjoined, 1, 20, "exit fini")
+{
+    /* 62 threads: ids 2..63, so the next id is 64. Sizes that are powers
+     * of two are where a table of ids is most likely to be exactly full. */
+    enum { N = 62, SZ = 1 << 20 };
+    fu_ran = 0;
+    long before = vm_size_kib();
+    GT_START();
+    gt_t t;
+    for (int i = 0; i < N; i++)
+        GT_SPAWN(t, fu_worker, NULL, SZ);
+    tl_check(t == N + 1, "the %d-th spawned thread got id %d, expected %d (ids "
+             "are 2, 3, 4, ... in spawn order).", N, t, N + 1);
+    GT_STOP();
+    long after = vm_size_kib();
+    tl_check(fu_ran == N, "gt_fini returned after %d of the %d unjoined threads "
+             "ran: it must run the others until every one has exited (Task "
+             "5.6).", fu_ran, N);
+    tl_check(after - before < 8 * 1024,
+             "after gt_fini with %d exited, never joined threads (1 MiB stacks), "
+             "the address space is %ld KiB larger than before gt_init: gt_fini "
+             "must release every thread still in the table, stack included, "
+             "and only ids that were handed out (1 .. the last one: reading "
+             "past the end of the table is a bug valgrind reports). Hint: Task "
+             "5.6.", N, after - before);
+}
+
+/* ------------------------------------------------------------------ */
+/* Deadlines on a clock the test moves by hand (gt_clock_set in         */
+/* gt_test.h): equal deadlines wake in the order the threads went to    */
+/* sleep, and a deadline equal to now has passed.                       */
+/* ------------------------------------------------------------------ */
+
+struct tie_arg {
+    int tag;
+    long ms;
+};
+
+static void *tie_sleeper(void *p)
+{
+    struct tie_arg *a = p;
+    gt_sleep_ms(a->ms);
+    log_add(a->tag);
+    return NULL;
+}
+
+TL_TEST(hidden_sleep_ties_on_a_set_clock, 1, 10, "sleep")
+{
+    static struct tie_arg a[5] = {{1, 5}, {2, 5}, {3, 3}, {4, 5}, {5, 7}};
+    const unsigned long long ms = 1000000ull;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    unsigned long long t0 = (unsigned long long)now.tv_sec * 1000000000ull +
+                            (unsigned long long)now.tv_nsec;
+    log_n = 0;
+    GT_START();
+    gt_t t[5];
+    for (int i = 0; i < 5; i++)
+        GT_SPAWN(t[i], tie_sleeper, &a[i], 0);
+    gt_clock_set(t0);
+    gt_yield(); /* all five go to sleep at t0: deadlines +5 +5 +3 +5 +7 ms */
+    static const struct {
+        unsigned long long at;
+        int n;
+    } step[3] = {{3, 1}, {5, 4}, {7, 5}};
+    static const int want[5] = {3, 1, 2, 4, 5};
+    for (int s = 0; s < 3; s++) {
+        gt_clock_set(t0 + step[s].at * ms);
+        for (int y = 0; y < 20 && log_n < step[s].n; y++)
+            gt_yield();
+        int ok = log_n == step[s].n;
+        for (int i = 0; ok && i < log_n; i++)
+            ok = log_v[i] == want[i];
+        if (!ok) {
+            gt_clock_real();
+            tl_fail("threads 1..5 called gt_sleep_ms(5, 5, 3, 5, 7) in that "
+                    "order at the same CLOCK_MONOTONIC instant t0 (the test "
+                    "sets the clock that clock_gettime returns). With the "
+                    "clock set to exactly t0 + %llu ms and the main thread "
+                    "yielding, the threads that logged (tag, in order) were: "
+                    "[%s]; expected [%s]. A sleeper whose deadline equals now "
+                    "has expired (wake while deadline <= now), and sleepers "
+                    "with equal deadlines wake in the order they went to sleep "
+                    "(insert AFTER every sleeper with a deadline <= yours). "
+                    "Hint: Tasks 6.2 and 6.3.", step[s].at,
+                    fmt_ints(log_v, log_n), fmt_ints(want, step[s].n));
+        }
+    }
+    gt_clock_real();
+    for (int i = 0; i < 5; i++)
+        GT_JOIN(t[i], NULL);
+    GT_STOP();
+}
+
+/* ------------------------------------------------------------------ */
+/* The idle poll: a signal interrupting it (EINTR) is not an error;     */
+/* any other failure of poll() is a panic, never a silent spin          */
+/* ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t pe_signals;
+static int pe_pipe[3][2];
+
+static void pe_on_usr1(int sig)
+{
+    (void)sig;
+    pe_signals++;
+}
+
+static void *pe_reader(void *p)
+{
+    int *fds = p;
+    char c = 0;
+    ssize_t r = gt_read(fds[0], &c, 1);
+    return (void *)(intptr_t)(r == 1 ? c : -1);
+}
+
+static void poll_einval_child(void *p)
+{
+    (void)p;
+    signal(SIGABRT, SIG_DFL);
+    if (gt_init() != 0)
+        _exit(2);
+    gt_t t[3];
+    for (int i = 0; i < 3; i++)
+        if (pipe(pe_pipe[i]) != 0 || (t[i] = gt_spawn(pe_reader, pe_pipe[i], 0)) <= 0)
+            _exit(3);
+    gt_yield(); /* the three readers park on their empty pipes */
+    /* poll() of 3 fds now fails with EINVAL: more than RLIMIT_NOFILE. */
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    struct rlimit low = {2, rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &low) != 0)
+        _exit(4);
+    gt_sleep_ms(20);
+    _exit(0);
+}
+
+TL_TEST(hidden_poll_interrupted_or_failing, 1, 20, "sleep io")
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = pe_on_usr1; /* no SA_RESTART: poll() returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    tl_check(sigaction(SIGUSR1, &sa, &old) == 0, "sigaction");
+    timer_t tm;
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = SIGUSR1;
+    tl_check(timer_create(CLOCK_MONOTONIC, &ev, &tm) == 0, "timer_create");
+    struct itimerspec every2ms = {{0, 2000000}, {0, 2000000}}, off;
+    memset(&off, 0, sizeof off);
+    pe_signals = 0;
+    GT_START();
+    tl_check(pipe(pe_pipe[0]) == 0, "pipe");
+    gt_t r;
+    GT_SPAWN(r, pe_reader, pe_pipe[0], 0);
+    timer_settime(tm, 0, &every2ms, NULL);
+    double t0 = tl_now();
+    errno = 0;
+    int rc = gt_sleep_ms(30);
+    int e = errno;
+    double slept = tl_now() - t0;
+    timer_settime(tm, 0, &off, NULL);
+    timer_delete(tm);
+    sigaction(SIGUSR1, &old, NULL);
+    tl_check(rc == 0 && slept >= 0.030,
+             "with a signal arriving every 2 ms (a handler without SA_RESTART, "
+             "so poll() fails with EINTR), gt_sleep_ms(30) returned %d (errno "
+             "%d: %s) after %.1f ms (%d signals). EINTR from the idle poll() is "
+             "not an error: go round the scheduler loop again, and sleep until "
+             "the deadline. Hint: Task 7.3.", rc, e, strerror(e), slept * 1000,
+             (int)pe_signals);
+    tl_check(write(pe_pipe[0][1], "q", 1) == 1, "write");
+    void *got = NULL;
+    GT_JOIN(r, &got);
+    tl_check(got == (void *)(intptr_t)'q', "the reader parked through the "
+             "signals got %ld, expected 'q'.", (long)(intptr_t)got);
+    close(pe_pipe[0][0]);
+    close(pe_pipe[0][1]);
+    GT_STOP();
+
+    struct tl_child ch;
+    tl_check(tl_run_in_child(poll_einval_child, NULL, 10, &ch) == 0, "fork failed");
+    tl_check(ch.signaled && ch.sig == SIGABRT,
+             "three threads waited in gt_read and the main thread in "
+             "gt_sleep_ms(20), with RLIMIT_NOFILE lowered to 2, so the idle "
+             "poll() of 3 fds fails with EINVAL. The scheduler must stop "
+             "loudly (a gt panic and abort(), SIGABRT) on a poll() error other "
+             "than EINTR, not ignore it and spin; the child %s %d%s. Hint: "
+             "Task 7.3.",
+             ch.timed_out ? "hung; killed at 10 s, signal" :
+             ch.signaled ? "was killed by signal" : "exited with code",
+             ch.signaled ? ch.sig : ch.code,
+             ch.exited && ch.code == 0 ? " (it returned from gt_sleep_ms as if "
+             "nothing had happened)" : "");
 }

@@ -65,20 +65,24 @@ static void *maps_worker(void *p)
     return NULL;
 }
 
+/* A page multiple: rounding up must leave it as it is. */
+#define GUARD_TEST_STACK (256 * 1024)
+
 TL_TEST(guard_page_below_stack, 2, 10, "stack guard")
 {
     struct map_look m = {0};
     GT_START();
     gt_t t;
-    GT_SPAWN(t, maps_worker, &m, 256 * 1024);
+    GT_SPAWN(t, maps_worker, &m, GUARD_TEST_STACK);
     GT_JOIN(t, NULL);
     GT_STOP();
     tl_check(m.found, "no mapping in /proc/self/maps holds the thread's stack "
              "address %#lx.", (unsigned long)m.addr);
-    tl_check(m.hi - m.lo >= 256 * 1024,
+    tl_check(m.hi - m.lo >= GUARD_TEST_STACK,
              "the thread's stack mapping %#lx-%#lx (%s) is %lu bytes, less than "
-             "the 262144 asked for. Hint: Task 2.1.", (unsigned long)m.lo,
-             (unsigned long)m.hi, m.perms, (unsigned long)(m.hi - m.lo));
+             "the %d asked for. Hint: Task 2.1.", (unsigned long)m.lo,
+             (unsigned long)m.hi, m.perms, (unsigned long)(m.hi - m.lo),
+             GUARD_TEST_STACK);
     tl_check(m.below_found && m.bperms[0] == '-' && m.bperms[1] == '-' &&
                  m.bperms[2] == '-' && m.bhi - m.blo >= 4096,
              "the thread's stack is the mapping %#lx-%#lx (%s), and %s%s%s: there "

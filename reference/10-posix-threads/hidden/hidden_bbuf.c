@@ -205,4 +205,116 @@ TL_TEST(bbuf_timed_ops, 3, 30, "bbuf timed")
     expect_rc(bbuf_get_timed(&b, &it, 1000), EPIPE, "bbuf_get_timed on a closed empty buffer",
               "Closed and empty: EPIPE at once, not ETIMEDOUT later.");
     expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
+
+    /* cap * sizeof(void *) overflows size_t: calloc refuses, never a crash. */
+    static struct bbuf huge;
+    expect_rc(bbuf_init(&huge, SIZE_MAX / 2), ENOMEM, "bbuf_init(&b, SIZE_MAX / 2)",
+              "Room for that many slots cannot be allocated: when calloc returns NULL, "
+              "return ENOMEM (and initialise nothing).");
+}
+
+/* ---- destroy while threads wait in put: EBUSY, every time ------------ */
+
+struct bbusy {
+    struct bbuf b;
+    pthread_mutex_t m;   /* guards stop and progress (the test's own) */
+    int stop;
+    long progress;
+    int blocked_rc[2];
+};
+
+struct bb_arg { struct bbusy *s; int id; };
+
+static void *bbusy_blocked(void *arg)
+{
+    struct bb_arg *a = arg;
+    a->s->blocked_rc[a->id] = bbuf_put(&a->s->b, ITEM(2 + a->id));
+    return NULL;
+}
+
+/* Wakes the blocked producers again and again (a spurious wakeup for
+ * them): each one leaves its wait, counts itself out and back in, and
+ * waits again, all under b->lock. */
+static void *bbusy_waker(void *arg)
+{
+    struct bbusy *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->m);
+        int stop = s->stop;
+        s->progress++;
+        pthread_mutex_unlock(&s->m);
+        if (stop)
+            return NULL;
+        pthread_mutex_lock(&s->b.lock);
+        pthread_cond_broadcast(&s->b.not_full);
+        pthread_mutex_unlock(&s->b.lock);
+        sched_yield();
+    }
+}
+
+static long bbusy_progress(struct bbusy *s)
+{
+    pthread_mutex_lock(&s->m);
+    long p = s->progress;
+    pthread_mutex_unlock(&s->m);
+    return p;
+}
+
+static int two_puts_waiting(void *arg)
+{
+    struct bbuf *b = arg;
+    return locked_int(&b->lock, &b->nput_waiting) == 2;
+}
+
+TL_TEST(bbuf_destroy_busy_while_in_use, 1, 30, "bbuf errors")
+{
+    static struct bbusy s;
+    memset(&s, 0, sizeof s);
+    pthread_mutex_init(&s.m, NULL);
+    int rc = bbuf_init(&s.b, 1);
+    expect_ok(rc, "bbuf_init(&b, 1)", T2);
+    expect_ok(bbuf_put(&s.b, ITEM(1)), "bbuf_put into an empty buffer", T2);
+    pthread_t blocked[2], waker;
+    static struct bb_arg a[2];
+    for (int i = 0; i < 2; i++) {
+        a[i] = (struct bb_arg){&s, i};
+        start_thread(&blocked[i], bbusy_blocked, &a[i]);
+    }
+    tl_check(poll_until(two_puts_waiting, &s.b, hang_secs()),
+             "two bbuf_put calls into a full buffer of 1 did not show up as nput_waiting == 2 "
+             "within %.0f s (it is %d)", hang_secs(), locked_int(&s.b.lock, &s.b.nput_waiting));
+    start_thread(&waker, bbusy_waker, &s);
+    /* Two producers stay blocked throughout while their wakeups move
+     * nput_waiting: every destroy must see the waiters and refuse. */
+    long want = tl_iters(2000), calls = 0, p0 = bbusy_progress(&s);
+    double end = tl_now() + hang_secs();
+    int bad = 0;
+    while ((calls < want || bbusy_progress(&s) - p0 < want) && tl_now() < end) {
+        rc = bbuf_destroy(&s.b);
+        calls++;
+        if (rc != EBUSY) {
+            bad = 1;
+            break;
+        }
+    }
+    pthread_mutex_lock(&s.m);
+    s.stop = 1;
+    long woken = s.progress - p0;
+    pthread_mutex_unlock(&s.m);
+    tl_check(!bad, "bbuf_destroy returned %d (%s) on call %ld while two producers were "
+             "blocked in bbuf_put (and being woken spuriously); expected EBUSY every time. "
+             "Contract: EBUSY while a thread is blocked in put or get, nothing freed. "
+             "Hint: read nput_waiting/nget_waiting under b->lock: other threads change "
+             "them under it.", rc, ename(rc), calls);
+    tl_check(join_within(waker, hang_secs()) == 0, "the test's waker thread did not stop");
+    expect_ok(bbuf_close(&s.b), "bbuf_close", T2);
+    int stuck = join_all(blocked, 2, hang_secs());
+    tl_check(stuck == 0, "%d producer(s) stayed blocked in bbuf_put after bbuf_close", stuck);
+    for (int i = 0; i < 2; i++)
+        expect_rc(s.blocked_rc[i], EPIPE, "a bbuf_put blocked until bbuf_close",
+                  "Close wakes blocked producers: their item was not stored.");
+    tl_check(woken > 0 && calls > 0, "the waker made no progress in %.0f s (%ld destroy "
+             "calls)", hang_secs(), calls);
+    expect_ok(bbuf_destroy(&s.b), "bbuf_destroy once nobody waits", T2);
+    pthread_mutex_destroy(&s.m);
 }

@@ -159,3 +159,147 @@ TL_TEST(rwl_heavy_mix_with_try, 3, 30, "rwlock stress")
              "writer=%d writers_waiting=%d readers_waiting=%d, expected all 0", rd, wr, ww, rw_);
     expect_ok(rwl_destroy(&h.rw), "rwl_destroy", T3);
 }
+
+/* ---- a writer leaving hands the lock to EVERY queued reader ---------- */
+
+enum { NQR = 3 };
+
+static int readers_queued(void *arg)
+{
+    struct rwl *rw = arg;
+    return locked_int(&rw->lock, &rw->readers_waiting) == NQR;
+}
+
+static int readers_inside(void *arg)
+{
+    struct rwl *rw = arg;
+    return locked_int(&rw->lock, &rw->readers) == NQR;
+}
+
+TL_TEST(rwl_writer_release_wakes_all_readers, 2, 30, "rwlock wakeup")
+{
+    static struct rwl rw;
+    int rc = rwl_init(&rw);
+    expect_ok(rc, "rwl_init", T3);
+    expect_ok(rwl_wrlock(&rw), "rwl_wrlock", T3);
+    static struct agent r[NQR];
+    for (int i = 0; i < NQR; i++) {
+        agent_start(&r[i], &rw);
+        agent_post(&r[i], AG_RDLOCK);
+    }
+    tl_check(poll_until(readers_queued, &rw, hang_secs()),
+             "%d readers called rwl_rdlock while this thread holds the write lock, but "
+             "readers_waiting is %d (expected %d) after %.0f s: count each reader that "
+             "waits in readers_waiting", NQR, locked_int(&rw.lock, &rw.readers_waiting),
+             NQR, hang_secs());
+    int ww = locked_int(&rw.lock, &rw.writers_waiting);
+    tl_check(ww == 0, "no writer waits, yet writers_waiting is %d", ww);
+    expect_ok(rwl_unlock(&rw), "rwl_unlock (the writer)", T3);
+    /* Nobody unlocks until all NQR readers are in at once. */
+    tl_check(poll_until(readers_inside, &rw, hang_secs()),
+             "the writer left with %d readers queued and no writer waiting, but %.0f s "
+             "later only %d of them hold the lock together (readers_waiting=%d). Contract: "
+             "a writer leaving hands the lock to ALL waiting readers at once. Hint: "
+             "pthread_cond_signal wakes one waiter; the others sleep on readers_ok until "
+             "someone wakes them, and no reader's unlock does. Broadcast readers_ok.",
+             NQR, hang_secs(), locked_int(&rw.lock, &rw.readers),
+             locked_int(&rw.lock, &rw.readers_waiting));
+    for (int i = 0; i < NQR; i++)
+        expect_ok(agent_result(&r[i], hang_secs()), "rwl_rdlock (a queued reader)", T3);
+    for (int i = 0; i < NQR; i++)
+        expect_ok(agent_call(&r[i], AG_UNLOCK, hang_secs()), "rwl_unlock (a reader)", T3);
+    for (int i = 0; i < NQR; i++)
+        agent_stop(&r[i]);
+    expect_ok(rwl_destroy(&rw), "rwl_destroy", T3);
+}
+
+/* ---- destroy while the lock is held and in use: EBUSY, every time ---- */
+
+struct rbusy {
+    struct rwl rw;
+    pthread_mutex_t m;   /* guards stop and progress (the test's own) */
+    int stop;
+    long progress;
+    struct failbox fb;
+};
+
+static void *rbusy_churn(void *arg)
+{
+    struct rbusy *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->m);
+        int stop = s->stop;
+        s->progress++;
+        pthread_mutex_unlock(&s->m);
+        if (stop || fb_failed(&s->fb))
+            return NULL;
+        int rc = rwl_tryrdlock(&s->rw);
+        if (rc) {
+            fb_fail(&s->fb, "rwl_tryrdlock beside readers only (no writer) returned %s, "
+                    "expected 0", ename(rc));
+            return NULL;
+        }
+        rc = rwl_unlock(&s->rw);
+        if (rc) {
+            fb_fail(&s->fb, "rwl_unlock of a read hold returned %s", ename(rc));
+            return NULL;
+        }
+    }
+}
+
+static long rbusy_progress(struct rbusy *s)
+{
+    pthread_mutex_lock(&s->m);
+    long p = s->progress;
+    pthread_mutex_unlock(&s->m);
+    return p;
+}
+
+TL_TEST(rwl_destroy_busy_while_in_use, 1, 30, "rwlock errors")
+{
+    static struct rbusy s;
+    memset(&s, 0, sizeof s);
+    pthread_mutex_init(&s.m, NULL);
+    s.fb = (struct failbox)FAILBOX_INIT;
+    int rc = rwl_init(&s.rw);
+    expect_ok(rc, "rwl_init", T3);
+    static struct agent holder;
+    agent_start(&holder, &s.rw);
+    expect_ok(agent_call(&holder, AG_RDLOCK, hang_secs()), "rwl_rdlock (the holder)", T3);
+    enum { NC = 2 };
+    pthread_t t[NC];
+    for (int i = 0; i < NC; i++)
+        start_thread(&t[i], rbusy_churn, &s);
+    /* The holder keeps readers >= 1 throughout, while the churners move it
+     * up and down: every destroy must see "held" and refuse. */
+    long want = tl_iters(2000), calls = 0, p0 = rbusy_progress(&s);
+    double end = tl_now() + hang_secs();
+    int bad = 0;
+    while ((calls < want || rbusy_progress(&s) - p0 < want) && tl_now() < end &&
+           !fb_failed(&s.fb)) {
+        rc = rwl_destroy(&s.rw);
+        calls++;
+        if (rc != EBUSY) {
+            bad = 1;
+            break;
+        }
+    }
+    pthread_mutex_lock(&s.m);
+    s.stop = 1;
+    long churned = s.progress - p0;
+    pthread_mutex_unlock(&s.m);
+    int stuck = join_all(t, NC, hang_secs());
+    tl_check(!bad, "rwl_destroy returned %d (%s) on call %ld while a reader held the lock "
+             "and other readers came and went; expected EBUSY every time. Contract: "
+             "EBUSY while held or waited for, nothing destroyed. Hint: read the counters "
+             "under rw->lock: they change under it in other threads.", rc, ename(rc), calls);
+    tl_check(stuck == 0, "%d of %d threads doing rwl_tryrdlock/rwl_unlock beside a "
+             "reader never finished", stuck, NC);
+    fb_report(&s.fb);
+    tl_check(churned > 0 && calls > 0, "the churning readers made no progress in %.0f s "
+             "(%ld calls) while one reader held the lock", hang_secs(), churned);
+    expect_ok(agent_call(&holder, AG_UNLOCK, hang_secs()), "rwl_unlock (the holder)", T3);
+    agent_stop(&holder);
+    expect_ok(rwl_destroy(&s.rw), "rwl_destroy once nobody holds or waits", T3);
+    pthread_mutex_destroy(&s.m);
+}

@@ -154,3 +154,68 @@ TL_TEST(once_many_objects, 2, 30, "once stress")
             pthread_mutex_destroy(&m.o[i].lock);
     }
 }
+
+/* ---- destroy while a phase fills up: EBUSY, every time --------------- */
+
+struct bgbusy {
+    struct barrier b;
+    long phases;
+    struct failbox fb;
+};
+
+static void *bgbusy_worker(void *arg)
+{
+    struct bgbusy *s = arg;
+    for (long k = 0; k < s->phases && !fb_failed(&s->fb); k++) {
+        int rc = barrier_wait(&s->b);
+        if (rc != 0 && rc != BARRIER_SERIAL_THREAD) {
+            fb_fail(&s->fb, "barrier_wait returned %d", rc);
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static int some_arrived(void *arg)
+{
+    struct barrier *b = arg;
+    pthread_mutex_lock(&b->lock);
+    unsigned a = b->arrived;
+    pthread_mutex_unlock(&b->lock);
+    return a >= 1;
+}
+
+TL_TEST(barrier_destroy_busy_while_in_use, 1, 30, "barrier errors")
+{
+    enum { NW = 3 };
+    static struct bgbusy s;
+    memset(&s, 0, sizeof s);
+    s.fb = (struct failbox)FAILBOX_INIT;
+    s.phases = tl_iters(200);
+    int rc = barrier_init(&s.b, NW + 1);
+    expect_ok(rc, "barrier_init", T4);
+    pthread_t t[NW];
+    for (int i = 0; i < NW; i++)
+        start_thread(&t[i], bgbusy_worker, &s);
+    /* Each phase: once a worker has arrived, the phase stays partly filled
+     * until this thread arrives too, while the other workers arrive. Every
+     * destroy in between must refuse. */
+    for (long k = 0; k < s.phases && !fb_failed(&s.fb); k++) {
+        tl_check(poll_until(some_arrived, &s.b, hang_secs()),
+                 "phase %ld: no worker showed up in arrived within %.0f s", k, hang_secs());
+        for (int i = 0; i < 20; i++) {
+            rc = barrier_destroy(&s.b);
+            tl_check(rc == EBUSY, "barrier_destroy returned %d (%s) in phase %ld while "
+                     "threads were arriving (a phase partly filled); expected EBUSY. "
+                     "Contract: EBUSY while a phase is partly filled, nothing destroyed. "
+                     "Hint: read arrived under b->lock: arriving threads change it under "
+                     "it.", rc, ename(rc), k);
+        }
+        rc = barrier_wait(&s.b);
+        tl_check(rc == 0 || rc == BARRIER_SERIAL_THREAD, "barrier_wait returned %d", rc);
+    }
+    int stuck = join_all(t, NW, hang_secs());
+    tl_check(stuck == 0, "%d of %d threads stuck in barrier_wait", stuck, NW);
+    fb_report(&s.fb);
+    expect_ok(barrier_destroy(&s.b), "barrier_destroy after every thread left", T4);
+}

@@ -140,7 +140,7 @@ static int one_arrived(void *arg)
     return a;
 }
 
-TL_TEST(barrier_serial_and_errors, 2, 20, "barrier errors")
+TL_TEST(barrier_serial_and_errors, 1, 20, "barrier errors")
 {
     static struct barrier b;
     int rc = barrier_init(&b, 1);
@@ -151,6 +151,8 @@ TL_TEST(barrier_serial_and_errors, 2, 20, "barrier errors")
     expect_ok(barrier_destroy(&b), "barrier_destroy", T4);
     expect_rc(barrier_init(&b, 0), EINVAL, "barrier_init(&b, 0)", "No phase can complete.");
     expect_rc(barrier_init(NULL, 2), EINVAL, "barrier_init(NULL, 2)", "Check the pointer.");
+    expect_rc(barrier_wait(NULL), EINVAL, "barrier_wait(NULL)", "Check the pointer.");
+    expect_rc(barrier_destroy(NULL), EINVAL, "barrier_destroy(NULL)", "Check the pointer.");
 
     expect_ok(barrier_init(&b, 2), "barrier_init(&b, 2)", T4);
     static struct lone l;

@@ -63,7 +63,7 @@ static void *mix_worker(void *arg)
     return NULL;
 }
 
-TL_TEST(rwl_readers_share_writers_exclude, 4, 30, "rwlock stress")
+TL_TEST(rwl_readers_share_writers_exclude, 3, 30, "rwlock stress")
 {
     static struct rwmix x;
     memset(&x, 0, sizeof x);
@@ -123,7 +123,7 @@ static int writer_queued(void *arg)
     return agent_idle(a) || locked_int(&a->rw->lock, &a->rw->writers_waiting) >= 1;
 }
 
-TL_TEST(rwl_no_writer_starvation, 5, 30, "rwlock starvation")
+TL_TEST(rwl_no_writer_starvation, 4, 30, "rwlock starvation")
 {
     enum { LIMIT = 200 };
     static struct rwl rw;
@@ -188,7 +188,7 @@ TL_TEST(rwl_no_writer_starvation, 5, 30, "rwlock starvation")
 
 /* ---- try variants and error codes ------------------------------------ */
 
-TL_TEST(rwl_try_and_error_codes, 4, 20, "rwlock errors")
+TL_TEST(rwl_try_and_error_codes, 3, 20, "rwlock errors")
 {
     static struct rwl rw;
     int rc = rwl_init(&rw);
@@ -236,4 +236,10 @@ TL_TEST(rwl_try_and_error_codes, 4, 20, "rwlock errors")
     agent_stop(&other);
     expect_ok(rwl_destroy(&rw), "rwl_destroy", T3);
     expect_rc(rwl_init(NULL), EINVAL, "rwl_init(NULL)", "Check the pointer.");
+    expect_rc(rwl_destroy(NULL), EINVAL, "rwl_destroy(NULL)", "Check the pointer.");
+    expect_rc(rwl_rdlock(NULL), EINVAL, "rwl_rdlock(NULL)", "Check the pointer.");
+    expect_rc(rwl_wrlock(NULL), EINVAL, "rwl_wrlock(NULL)", "Check the pointer.");
+    expect_rc(rwl_tryrdlock(NULL), EINVAL, "rwl_tryrdlock(NULL)", "Check the pointer.");
+    expect_rc(rwl_trywrlock(NULL), EINVAL, "rwl_trywrlock(NULL)", "Check the pointer.");
+    expect_rc(rwl_unlock(NULL), EINVAL, "rwl_unlock(NULL)", "Check the pointer.");
 }

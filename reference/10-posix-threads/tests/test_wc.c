@@ -31,6 +31,7 @@ TL_TEST(wc_matches_sequential, 5, 30, "wc stress")
     expect_rc(wc_count("a b", 3, WC_MAX_THREADS + 1, &t), EINVAL,
               "wc_count with WC_MAX_THREADS + 1 threads", "1..WC_MAX_THREADS.");
     expect_rc(wc_count("a b", 3, 2, NULL), EINVAL, "wc_count with out == NULL", "Check the pointers.");
+    expect_rc(wc_table_init(NULL, 16), EINVAL, "wc_table_init(NULL, 16)", "Check the pointer.");
 }
 
 static int word_byte(char c)
@@ -72,6 +73,13 @@ TL_TEST(wc_split_at_word_boundaries, 2, 10, "wc")
     check_split("empty text", "", 0, 4);
     check_split("only spaces", "      \n\t   ", 11, 5);
     check_split("one letter words", "a b c d e f g h", 15, 8);
+    /* More parts than bytes: cuts land at 0, and text[-1] is not part of the
+     * text (here it lies outside the heap block: memcheck notices a read). */
+    char *heap = malloc(2);
+    tl_check(heap != NULL, "out of memory in the test");
+    memcpy(heap, "ab", 2);
+    check_split("2 bytes at the start of a heap block (no NUL)", heap, 2, 4);
+    free(heap);
     expect_rc(wc_split("a", 1, 0, (size_t[2]){0}), EINVAL, "wc_split with 0 parts", "nparts >= 1.");
 
     /* The table on its own. */
