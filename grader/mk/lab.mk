@@ -52,9 +52,8 @@ LDLIBS_ALL = $(LAB_LDLIBS) -lcmocka -lpthread $(LDLIBS)
 
 OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SOURCES))
 HARNESS := $(BUILD)/harness/tl_harness.o $(BUILD)/harness/tl_perturb.o
-# Schedule perturbation (tl_perturb.c): these calls go through its wrappers.
-PERTURB_WRAP := $(foreach f,pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
-  pthread_cond_wait pthread_cond_timedwait pthread_cond_signal pthread_cond_broadcast,-Wl,--wrap=$(f))
+# Schedule perturbation (tl_perturb.c): the wrapped calls.
+include $(TL_ROOT)/grader/mk/perturb.mk
 TEST_SRCS := $(wildcard tests/*.c)
 ifeq ($(HIDDEN),1)
 TEST_SRCS += $(wildcard hidden/*.c)

@@ -283,9 +283,11 @@ static struct test_info *find_test(struct test_info *v, size_t n, const char *na
     return NULL;
 }
 
+/* Every item the lab would have had, failed with WHY. The perf item only
+ * where the perf stage could run (it needs the reference: HAS_REF). */
 static void fail_all(struct lab_report *rep, size_t *cap, const char *slug,
                      struct test_info *tests, size_t nt, const struct lab *l,
-                     int stage_pts, const char *why)
+                     int stage_pts, int has_ref, const char *why)
 {
     for (size_t i = 0; i < nt; i++) {
         struct item *it = add_item(rep, cap);
@@ -295,7 +297,7 @@ static void fail_all(struct lab_report *rep, size_t *cap, const char *slug,
         it->tags = copy_tags(tests[i].tags);
         it->hidden = tests[i].hidden;
     }
-    if (l->perf.present && stage_pts) {
+    if (l->perf.present && stage_pts && has_ref) {
         struct item *it = add_item(rep, cap);
         it->name = xasprintf("%s/perf-stage:%s", slug, l->perf.test);
         it->max = l->perf.points;
@@ -543,7 +545,7 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
         scan_tests(stage, g->hidden, &tests, &nt);
         char *why = xasprintf("the lab did not compile, so no test could run. The compiler said:\n%s",
                               tail_lines(rep->build_log, 40));
-        fail_all(rep, &cap, slug, tests, nt, l, want_stage(g, "race") || want_stage(g, "memory"), why);
+        fail_all(rep, &cap, slug, tests, nt, l, want_stage(g, "race") || want_stage(g, "memory"), is_dir(refdir), why);
         free(why);
         goto out;
     }
@@ -553,7 +555,7 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
         test_info_free(tests, nt);
         scan_tests(stage, g->hidden, &tests, &nt);
         char *why = xasprintf("the test programs would not start:\n%s", lerr.p);
-        fail_all(rep, &cap, slug, tests, nt, l, 1, why);
+        fail_all(rep, &cap, slug, tests, nt, l, 1, is_dir(refdir), why);
         free(why);
         buf_free(&lerr);
         goto out;
@@ -562,7 +564,7 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
     char *forb = check_forbidden(l, stage);
     if (forb) {
         char *why = xasprintf("forbidden call: %s", forb);
-        fail_all(rep, &cap, slug, tests, nt, l, 1, why);
+        fail_all(rep, &cap, slug, tests, nt, l, 1, is_dir(refdir), why);
         free(why);
         free(forb);
         goto out;
