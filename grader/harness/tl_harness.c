@@ -390,6 +390,14 @@ int main(int argc, char **argv)
             if (strcmp(all[i]->name, argv[2]) == 0) {
                 own_alarm = result_fd < 0;
                 int failed = run_group(&all[i], 1, base);
+                const char *pv = getenv("TL_PERTURB");
+                if (pv && *pv && *pv != '0') {
+                    const char *sv = getenv(TL_ENV_SEED);
+                    fprintf(stderr, "tl: perturbed run, seed %s: %lu points perturbed, "
+                                    "main thread's schedule trace %016llx\n",
+                            sv ? sv : "1", tl_perturb_count(),
+                            (unsigned long long)tl_perturb_trace());
+                }
                 report_result(all[i]->name, failed == 0,
                               fail_msg[0] ? fail_msg
                                           : "failed in cmocka: an assert_* check failed, or the test crashed and cmocka caught the signal");

@@ -115,6 +115,18 @@ void tl_metric(double value);
 int tl_perturb_point(void);
 unsigned long tl_perturb_count(void);
 
+/* For a user-level scheduler with n >= 1 runnable threads in queue order:
+ * the index (0 = the head) of the one to run next. Always 0 unless
+ * TL_PERTURB=1; then now and then another, drawn from the seed, so a
+ * stress run explores orders a FIFO queue never produces. With one kernel
+ * thread the same seed gives the same picks (see tl_perturb_trace). */
+unsigned tl_perturb_pick(unsigned n);
+
+/* A hash of every perturbation decision the calling thread has made. After
+ * a perturbed --run the harness prints the main thread's: equal traces for
+ * two runs with one seed mean they made the same choices. */
+uint64_t tl_perturb_trace(void);
+
 /* ------------------------------------------------------------------ */
 /* Running code that is expected to crash or hang, in a child         */
 /* ------------------------------------------------------------------ */

@@ -10,9 +10,12 @@
  * (a thread preempted right after taking a lock, a waker running before the
  * waiter has re-checked its predicate) then show in a few runs.
  *
- * A user-level scheduler, where no kernel call decides the order, calls
- * tl_perturb_point() at its own switch points instead; in a single kernel
- * thread the seed then replays the same schedule exactly.
+ * A user-level scheduler, where no kernel call decides the order, asks
+ * tl_perturb_pick() which of its runnable threads to run next instead; in a
+ * single kernel thread the seed then replays the same schedule exactly.
+ * Every decision is folded into a per-thread trace hash, which the harness
+ * prints after a perturbed --run: two runs with the same seed that print
+ * the same trace made the same choices.
  */
 #define _GNU_SOURCE
 #include "tl_harness.h"
@@ -24,29 +27,32 @@
 #include <stdlib.h>
 #include <time.h>
 
-/* -1 unknown, 0 off, 1 on: read once from the environment (relaxed is
- * enough: every thread computes the same value from the same variable). */
-static atomic_int enabled = -1;
+/* 0 off, 1 on: read from the environment by a constructor, before main
+ * and so before any thread exists; read-only afterwards (a plain int, which
+ * race detectors rightly see as race-free). */
+static int enabled;
 static atomic_ulong perturbed;      /* how many points did something */
 static atomic_ulong thread_serial;  /* gives each thread its own stream */
 static __thread struct tl_rng rng;
 static __thread int rng_ready;
+static __thread uint64_t trace = 0xcbf29ce484222325ull; /* this thread's decisions */
+
+__attribute__((constructor)) static void perturb_read_env(void)
+{
+    const char *v = getenv("TL_PERTURB");
+    enabled = v && *v && *v != '0';
+}
 
 static int perturb_on(void)
 {
-    int e = atomic_load_explicit(&enabled, memory_order_relaxed);
-    if (e < 0) {
-        const char *v = getenv("TL_PERTURB");
-        e = v && *v && *v != '0';
-        atomic_store_explicit(&enabled, e, memory_order_relaxed);
-    }
-    return e;
+    return enabled;
 }
 
-int tl_perturb_point(void)
+/* This thread's generator, seeded on first use. The serial numbers follow
+ * the order in which threads first reach a point, so only a process with a
+ * single perturbed thread replays exactly. */
+static struct tl_rng *my_rng(void)
 {
-    if (!perturb_on())
-        return 0;
     if (!rng_ready) {
         const char *s = getenv(TL_ENV_SEED);
         uint64_t seed = s ? strtoull(s, NULL, 0) : 1;
@@ -54,7 +60,44 @@ int tl_perturb_point(void)
         tl_rng_init(&rng, seed ^ (serial * 0x9E3779B97F4A7C15ull));
         rng_ready = 1;
     }
-    uint64_t r = tl_rng_below(&rng, 64);
+    return &rng;
+}
+
+/* Fold one decision (what was drawn, out of how many) into the trace
+ * (FNV-1a over the two words). */
+static void record(uint64_t drawn, uint64_t out_of)
+{
+    uint64_t w[2] = {drawn, out_of};
+    const unsigned char *b = (const unsigned char *)w;
+    for (size_t i = 0; i < sizeof w; i++)
+        trace = (trace ^ b[i]) * 0x100000001b3ull;
+}
+
+unsigned tl_perturb_pick(unsigned n)
+{
+    if (n < 2 || !perturb_on())
+        return 0;
+    struct tl_rng *g = my_rng();
+    unsigned pick = 0;
+    if (tl_rng_below(g, 4) == 0) /* 1 in 4: not the head */
+        pick = 1 + (unsigned)tl_rng_below(g, n - 1);
+    record(pick, n);
+    if (pick)
+        atomic_fetch_add_explicit(&perturbed, 1, memory_order_relaxed);
+    return pick;
+}
+
+uint64_t tl_perturb_trace(void)
+{
+    return trace;
+}
+
+int tl_perturb_point(void)
+{
+    if (!perturb_on())
+        return 0;
+    uint64_t r = tl_rng_below(my_rng(), 64);
+    record(r, 64);
     if (r < 8) {                       /* 1 in 8: give the CPU away */
         sched_yield();
     } else if (r == 8) {               /* 1 in 64: a short pause */

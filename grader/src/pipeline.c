@@ -585,8 +585,13 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
                 tasks[k].ctx = (struct run_ctx){.stage_dir = stage, .variant_dir = "build/plain",
                                                 .tool = TOOL_NONE, .slow = 1, .seed = s, .timeout_scale = 1,
                                                 .perturb = stress};
+                /* "replay": a user-level scheduler on one kernel thread,
+                 * whose perturbed schedule depends on the seed alone. */
                 tasks[k].ctx.replay = stress
-                    ? xasprintf("make -C %s run T=%s SEED=%llu PERTURB=1", shown, tests[i].name, (unsigned long long)s)
+                    ? xasprintf("make -C %s run T=%s SEED=%llu PERTURB=1%s", shown, tests[i].name, (unsigned long long)s,
+                                strv_has(tests[i].tags, "replay")
+                                    ? "  (the same schedule, step for step: the trace line it prints is the same every time)"
+                                    : "")
                     : xasprintf("make -C %s run T=%s", shown, tests[i].name);
             }
         }

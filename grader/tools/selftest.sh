@@ -158,6 +158,24 @@ for l in $labs; do
   fi
 done
 
+# 5e. Deterministic replay: a stress test tagged "replay" (a user-level
+#     scheduler on one kernel thread, which asks tl_perturb_pick at its
+#     switch points) makes the same perturbed choices for the same seed and
+#     others for another seed; the trace line after a perturbed run says so.
+for l in $labs; do
+  make -s -C "reference/$l" tests >"$work/replay-$l.log" 2>&1 || { bad "replay: reference/$l does not build"; continue; }
+  for t in $(make -s -C "reference/$l" list 2>/dev/null | awk '$NF ~ /replay/ || / replay/ {print $1}' | sort -u); do
+    tr() { make -s -C "reference/$l" run T="$t" SEED="$1" PERTURB=1 2>&1 | sed -n 's/^tl: perturbed run.*: \([0-9]*\) points perturbed.*trace \([0-9a-f]*\)$/\1 \2/p'; }
+    a=$(tr 11); b=$(tr 11); c=$(tr 12)
+    if [ -n "$a" ] && [ "${a%% *}" -gt 0 ] && [ "$a" = "$b" ] && [ "${a#* }" != "${c#* }" ]; then
+      ok "$l/$t: a perturbed schedule replays from its seed (seed 11 twice: ${a#* }, ${a%% *} choices perturbed; seed 12: ${c#* })"
+    else
+      bad "$l/$t: perturbed schedule does not replay" "seed 11: '$a', again: '$b', seed 12: '$c'" \
+          "reproduce: make -C reference/$l run T=$t SEED=11 PERTURB=1 (twice)"
+    fi
+  done
+done
+
 # 6. Handouts build, each with its generated grading table.
 if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "handouts build to HTML"
 else bad "handouts build to HTML" "$(tail -3 "$work/handout.log")" "reproduce: make handout"; fi

@@ -92,7 +92,7 @@ static void *st_worker(void *p)
     return (void *)(intptr_t)me->token;
 }
 
-TL_TEST(stress_random_spawn_yield_join, 3, 30, "stress")
+TL_TEST(stress_random_spawn_yield_join, 3, 30, "stress replay")
 {
     struct tl_rng rng;
     tl_rng_init(&rng, tl_seed());

@@ -72,7 +72,7 @@ static void run_phases(int nthreads, long nphases, int inject)
         start_thread(&t[i], phase_worker, &p);
     if (inject)
         start_thread(&inj, injector, &p);
-    int stuck = join_all(t, nthreads, 3 * hang_secs());
+    int stuck = join_all(t, nthreads, work_secs());
     atomic_store(&p.stop_inject, 1);
     if (inject)
         join_within(inj, hang_secs());
@@ -107,7 +107,7 @@ static void run_phases(int nthreads, long nphases, int inject)
     free(p.serial);
 }
 
-TL_TEST(barrier_1000_phases, 5, 30, "barrier stress")
+TL_TEST(barrier_1000_phases, 5, 60, "barrier stress")
 {
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
@@ -115,7 +115,7 @@ TL_TEST(barrier_1000_phases, 5, 30, "barrier stress")
     run_phases(n, tl_iters(1000), 0);
 }
 
-TL_TEST(barrier_survives_spurious_wakeups, 3, 30, "barrier stress spurious")
+TL_TEST(barrier_survives_spurious_wakeups, 3, 60, "barrier stress spurious")
 {
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
@@ -140,7 +140,7 @@ static int one_arrived(void *arg)
     return a;
 }
 
-TL_TEST(barrier_serial_and_errors, 1, 20, "barrier errors")
+TL_TEST(barrier_serial_and_errors, 1, 60, "barrier errors")
 {
     static struct barrier b;
     int rc = barrier_init(&b, 1);

@@ -127,7 +127,7 @@ static void *stream_put(void *arg)
     return NULL;
 }
 
-TL_TEST(bbuf_put_blocks_when_full, 3, 20, "bbuf")
+TL_TEST(bbuf_put_blocks_when_full, 3, 60, "bbuf")
 {
     static struct bbuf b; /* static: a stuck thread may outlive the test */
     int rc = bbuf_init(&b, 2);
@@ -197,7 +197,7 @@ static void *stream_get(void *arg)
     return NULL;
 }
 
-TL_TEST(bbuf_get_blocks_when_empty, 3, 20, "bbuf")
+TL_TEST(bbuf_get_blocks_when_empty, 3, 60, "bbuf")
 {
     static struct bbuf b; /* static: a stuck thread may outlive the test */
     int rc = bbuf_init(&b, 2);
@@ -242,7 +242,7 @@ TL_TEST(bbuf_get_blocks_when_empty, 3, 20, "bbuf")
 
 /* ---- close --------------------------------------------------------- */
 
-TL_TEST(bbuf_close_wakes_all_waiters, 4, 30, "bbuf close")
+TL_TEST(bbuf_close_wakes_all_waiters, 4, 60, "bbuf close")
 {
     enum { N = 3 };
     static struct bbuf b; /* static: a stuck thread may outlive the test */
@@ -374,7 +374,7 @@ static void *mp_consumer(void *arg)
     }
 }
 
-TL_TEST(bbuf_exactly_once_stress, 5, 30, "bbuf stress")
+TL_TEST(bbuf_exactly_once_stress, 5, 60, "bbuf stress")
 {
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
@@ -398,7 +398,7 @@ TL_TEST(bbuf_exactly_once_stress, 5, 30, "bbuf stress")
         pa[i] = (struct prod_arg){&m, i};
         start_thread(&pt[i], mp_producer, &pa[i]);
     }
-    int stuck = join_all(pt, nprod, 3 * hang_secs());
+    int stuck = join_all(pt, nprod, work_secs());
     if (stuck) {
         pthread_mutex_lock(&m.b.lock);
         size_t cnt = m.b.count;
@@ -441,7 +441,7 @@ static void *lw_producer(void *arg)
     return NULL;
 }
 
-TL_TEST(bbuf_lost_wakeup_detector, 4, 30, "bbuf stress wakeup")
+TL_TEST(bbuf_lost_wakeup_detector, 4, 60, "bbuf stress wakeup")
 {
     static struct bbuf b;
     int rc = bbuf_init(&b, 1);

@@ -63,7 +63,7 @@ static void *mix_worker(void *arg)
     return NULL;
 }
 
-TL_TEST(rwl_readers_share_writers_exclude, 3, 30, "rwlock stress")
+TL_TEST(rwl_readers_share_writers_exclude, 3, 60, "rwlock stress")
 {
     static struct rwmix x;
     memset(&x, 0, sizeof x);
@@ -101,7 +101,7 @@ TL_TEST(rwl_readers_share_writers_exclude, 3, 30, "rwlock stress")
         ma[i] = (struct mix_arg){&x, i};
         start_thread(&t[i], mix_worker, &ma[i]);
     }
-    int stuck = join_all(t, N, 3 * hang_secs());
+    int stuck = join_all(t, N, work_secs());
     tl_check(stuck == 0, "%d of %d threads never finished %ld random rdlock/wrlock/unlock "
              "calls: a deadlock or a lost wakeup (who wakes waiting readers when the last "
              "queued writer leaves?)", stuck, N, x.iters);
@@ -123,7 +123,7 @@ static int writer_queued(void *arg)
     return agent_idle(a) || locked_int(&a->rw->lock, &a->rw->writers_waiting) >= 1;
 }
 
-TL_TEST(rwl_no_writer_starvation, 4, 30, "rwlock starvation")
+TL_TEST(rwl_no_writer_starvation, 4, 60, "rwlock starvation")
 {
     enum { LIMIT = 200 };
     static struct rwl rw;
@@ -188,7 +188,7 @@ TL_TEST(rwl_no_writer_starvation, 4, 30, "rwlock starvation")
 
 /* ---- try variants and error codes ------------------------------------ */
 
-TL_TEST(rwl_try_and_error_codes, 3, 20, "rwlock errors")
+TL_TEST(rwl_try_and_error_codes, 3, 60, "rwlock errors")
 {
     static struct rwl rw;
     int rc = rwl_init(&rw);

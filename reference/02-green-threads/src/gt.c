@@ -68,14 +68,29 @@ static inline void runq_push(struct gt_sched *s, struct gt_thread *t)
     s->runq_tail = t;
 }
 
-/* Remove and return the head of the run queue, or NULL if it is empty. */
+/* Remove and return the next thread to run, or NULL if the queue is empty:
+ * the head, except in the kit's stress runs, where tl_perturb_pick now and
+ * then picks one of the next few instead (seeded, so a failing order
+ * replays). A correct scheduler never relies on the queue's order. */
 static inline struct gt_thread *runq_pop(struct gt_sched *s)
 {
-    struct gt_thread *t = s->runq_head;
+    struct gt_thread *prev = NULL, *t = s->runq_head;
+    if (t && t->next && tl_perturb_pick) {
+        unsigned n = 1;
+        for (struct gt_thread *u = t->next; u && n < 8; u = u->next)
+            n++;
+        for (unsigned k = tl_perturb_pick(n); k > 0 && t->next; k--) {
+            prev = t;
+            t = t->next;
+        }
+    }
     if (t) {
-        s->runq_head = t->next;
-        if (!s->runq_head)
-            s->runq_tail = NULL;
+        if (prev)
+            prev->next = t->next;
+        else
+            s->runq_head = t->next;
+        if (s->runq_tail == t)
+            s->runq_tail = prev;
         t->next = NULL;
     }
     return t;

@@ -71,7 +71,7 @@ static void *sp_injector(void *arg)
     return NULL;
 }
 
-TL_TEST(bbuf_spurious_wakeups_harmless, 4, 30, "bbuf stress spurious")
+TL_TEST(bbuf_spurious_wakeups_harmless, 4, 60, "bbuf stress spurious")
 {
     static struct spur s;
     memset(&s, 0, sizeof s);
@@ -92,7 +92,7 @@ TL_TEST(bbuf_spurious_wakeups_harmless, 4, 30, "bbuf stress spurious")
         start_thread(&c[i], sp_consumer, &s);
         start_thread(&p[i], sp_producer, &pa[i]);
     }
-    int stuck = join_all(p, 2, 3 * hang_secs());
+    int stuck = join_all(p, 2, work_secs());
     tl_check(stuck == 0, "producers did not finish (cap %zu): a lost wakeup?", cap);
     expect_ok(bbuf_close(&s.b), "bbuf_close", T2);
     stuck += join_all(c, 2, hang_secs());
@@ -140,7 +140,7 @@ static void *get_injector(void *arg)
     return NULL;
 }
 
-TL_TEST(bbuf_timed_ops, 3, 30, "bbuf timed")
+TL_TEST(bbuf_timed_ops, 3, 60, "bbuf timed")
 {
     static struct bbuf b;
     int rc = bbuf_init(&b, 1);
@@ -266,7 +266,7 @@ static int two_puts_waiting(void *arg)
     return locked_int(&b->lock, &b->nput_waiting) == 2;
 }
 
-TL_TEST(bbuf_destroy_busy_while_in_use, 1, 30, "bbuf errors")
+TL_TEST(bbuf_destroy_busy_while_in_use, 1, 60, "bbuf errors")
 {
     static struct bbusy s;
     memset(&s, 0, sizeof s);

@@ -23,7 +23,7 @@ static int one_idle(void *arg)
     return agent_idle(a[0]) || agent_idle(a[1]);
 }
 
-TL_TEST(rwl_queued_writers_go_before_readers, 3, 30, "rwlock order")
+TL_TEST(rwl_queued_writers_go_before_readers, 3, 60, "rwlock order")
 {
     static struct rwl rw;
     int rc = rwl_init(&rw);
@@ -129,7 +129,7 @@ static void *heavy_worker(void *arg)
     return NULL;
 }
 
-TL_TEST(rwl_heavy_mix_with_try, 3, 30, "rwlock stress")
+TL_TEST(rwl_heavy_mix_with_try, 3, 60, "rwlock stress")
 {
     static struct heavy h;
     memset(&h, 0, sizeof h);
@@ -147,7 +147,7 @@ TL_TEST(rwl_heavy_mix_with_try, 3, 30, "rwlock stress")
         a[i] = (struct h_arg){&h, i};
         start_thread(&t[i], heavy_worker, &a[i]);
     }
-    int stuck = join_all(t, N, 3 * hang_secs());
+    int stuck = join_all(t, N, work_secs());
     tl_check(stuck == 0, "%d of %d threads (2 writers, 4 readers, some try calls) never "
              "finished: a deadlock or lost wakeup. Does a failed try leave a counter "
              "behind?", stuck, N);
@@ -176,7 +176,7 @@ static int readers_inside(void *arg)
     return locked_int(&rw->lock, &rw->readers) == NQR;
 }
 
-TL_TEST(rwl_writer_release_wakes_all_readers, 2, 30, "rwlock wakeup")
+TL_TEST(rwl_writer_release_wakes_all_readers, 2, 60, "rwlock wakeup")
 {
     static struct rwl rw;
     int rc = rwl_init(&rw);
@@ -255,7 +255,7 @@ static long rbusy_progress(struct rbusy *s)
     return p;
 }
 
-TL_TEST(rwl_destroy_busy_while_in_use, 1, 30, "rwlock errors")
+TL_TEST(rwl_destroy_busy_while_in_use, 1, 60, "rwlock errors")
 {
     static struct rbusy s;
     memset(&s, 0, sizeof s);

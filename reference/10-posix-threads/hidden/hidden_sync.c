@@ -44,7 +44,7 @@ static void *bworker(void *arg)
     return NULL;
 }
 
-TL_TEST(barrier_reuse_many_sizes, 3, 30, "barrier stress")
+TL_TEST(barrier_reuse_many_sizes, 3, 60, "barrier stress")
 {
     static struct barrier b;
     struct tl_rng r;
@@ -64,7 +64,7 @@ TL_TEST(barrier_reuse_many_sizes, 3, 30, "barrier stress")
             p[i] = (struct bphase){&b, n, phases, work, seed, i, &fb};
             start_thread(&t[i], bworker, &p[i]);
         }
-        int stuck = join_all(t, n, 3 * hang_secs());
+        int stuck = join_all(t, n, work_secs());
         tl_check(stuck == 0, "barrier of %d: %d threads stuck in barrier_wait", n, stuck);
         fb_report(&fb);
         free(work);
@@ -123,7 +123,7 @@ static void *many_worker(void *arg)
     return NULL;
 }
 
-TL_TEST(once_many_objects, 2, 30, "once stress")
+TL_TEST(once_many_objects, 2, 60, "once stress")
 {
     static struct many m;
     long rounds = tl_iters(20);
@@ -143,7 +143,7 @@ TL_TEST(once_many_objects, 2, 30, "once stress")
             ta[i] = (struct m_arg){&m, i, 0};
             start_thread(&t[i], many_worker, &ta[i]);
         }
-        int stuck = join_all(t, NTHR, 3 * hang_secs());
+        int stuck = join_all(t, NTHR, work_secs());
         tl_check(stuck == 0, "%d threads stuck in once_call over %d objects", stuck, NOBJ);
         fb_report(&m.fb);
         for (int i = 0; i < NOBJ; i++)
@@ -185,7 +185,7 @@ static int some_arrived(void *arg)
     return a >= 1;
 }
 
-TL_TEST(barrier_destroy_busy_while_in_use, 1, 30, "barrier errors")
+TL_TEST(barrier_destroy_busy_while_in_use, 1, 60, "barrier errors")
 {
     enum { NW = 3 };
     static struct bgbusy s;

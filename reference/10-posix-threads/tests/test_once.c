@@ -48,7 +48,7 @@ static void *racer(void *arg)
     return NULL;
 }
 
-TL_TEST(once_runs_init_exactly_once, 4, 30, "once stress")
+TL_TEST(once_runs_init_exactly_once, 4, 60, "once stress")
 {
     enum { N = 8 };
     long rounds = tl_iters(200);
@@ -93,7 +93,7 @@ static void *fast_caller(void *arg)
     return NULL;
 }
 
-TL_TEST(once_fast_path_takes_no_lock, 2, 20, "once")
+TL_TEST(once_fast_path_takes_no_lock, 2, 60, "once")
 {
     static struct once o = ONCE_INIT;
     calls = 0;
