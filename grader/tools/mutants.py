@@ -751,11 +751,13 @@ def main():
 
     labs = find_labs(args.lab)
     plan = []
+    stale_ids = 0
     for slug in labs:
         muts = mutants_of(slug)
         eq, eqpath = load_equivalent(slug)
         ids = {m.id for m in muts}
         for stale in sorted(set(eq) - ids):
+            stale_ids += 1
             print("mutants: %s names %s, which is no longer generated (a line moved?)" %
                   (os.path.relpath(eqpath, ROOT), stale), file=sys.stderr)
         sel = fast_subset(muts, eq) if args.fast else muts
@@ -774,6 +776,12 @@ def main():
                     print("    " + m.diff().replace("\n", "\n    "))
         return 0
 
+    if stale_ids:
+        # An id that moved would be graded as a survivor and its reason lost:
+        # stop, so the file is fixed rather than the rate quietly wrong.
+        print("mutants: fix the ids above (mutants.py --lab NN --list shows the current ones); "
+              "nothing graded", file=sys.stderr)
+        return 2
     if not os.access(os.path.join(ROOT, "grader", "build", "tl-grade"), os.X_OK):
         subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "grader")], check=True)
     os.makedirs(args.out, exist_ok=True)

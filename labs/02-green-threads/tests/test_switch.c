@@ -80,7 +80,7 @@ static void *pin_worker(void *p)
     return NULL;
 }
 
-TL_TEST(callee_saved_survive_yield, 5, 10, "switch abi")
+TL_TEST(callee_saved_survive_yield, 2, 10, "switch abi")
 {
     GT_START();
     gt_t t[3];
@@ -119,6 +119,73 @@ static uint16_t get_fpucw(void)
 static void set_fpucw(uint16_t v)
 {
     __asm__ volatile("fldcw %0" : : "m"(v));
+}
+
+/* ------------------------------------------------------------------ */
+/* gt_switch on its own, called with every register live              */
+/* ------------------------------------------------------------------ */
+
+/* Through gt_yield, the compiled C of gt_schedule sits between the pinned
+ * registers and gt_switch: its prologue and epilogue keep some of them on
+ * the stack, so a gt_switch that forgets one of them can still pass. Here
+ * the test calls gt_switch itself, from assembly, with all six registers
+ * holding the caller's values, and switches to a "partner" context that
+ * scrambles every one of them before switching back.
+ *
+ * Contexts are laid out by the contract of Task 1 (gt_internal.h, the
+ * GT_CTX_* offsets): rsp at 0, MXCSR at 56, x87 control word at 60, 64
+ * bytes in all. The test fills in only what a first switch loads. */
+enum { SW_CTX_RSP = 0, SW_CTX_MXCSR = 56, SW_CTX_FPUCW = 60, SW_CTX_SIZE = 64 };
+void gt_switch(void *from, const void *to); /* gt_internal.h, Task 1 */
+_Alignas(16) unsigned char gt_sw_main[SW_CTX_SIZE], gt_sw_partner[SW_CTX_SIZE];
+void gt_sw_call_partner(void);
+void gt_sw_partner_entry(void);
+__asm__(".text\n"
+        /* Switch to the partner, as a tail call: no C frame in between. */
+        ".globl gt_sw_call_partner\n"
+        ".type gt_sw_call_partner, @function\n"
+        "gt_sw_call_partner:\n"
+        "    leaq gt_sw_main(%rip), %rdi\n"
+        "    leaq gt_sw_partner(%rip), %rsi\n"
+        "    jmp gt_switch\n"
+        ".size gt_sw_call_partner, .-gt_sw_call_partner\n"
+        /* The partner starts here (gt_switch's ret) and loops: scramble
+         * the six registers, switch back to the test, and again when the
+         * test switches here next. rsp+8 is 16-aligned at entry, as after
+         * a call; one push makes each call below aligned. */
+        ".globl gt_sw_partner_entry\n"
+        ".type gt_sw_partner_entry, @function\n"
+        "gt_sw_partner_entry:\n"
+        "    pushq $0\n"
+        "1:  movabsq $0x5c5c5c5c00bb0bb0, %rbx\n"
+        "    movabsq $0x5c5c5c5c00bb0bb1, %rbp\n"
+        "    movabsq $0x5c5c5c5c00bb0b12, %r12\n"
+        "    movabsq $0x5c5c5c5c00bb0b13, %r13\n"
+        "    movabsq $0x5c5c5c5c00bb0b14, %r14\n"
+        "    movabsq $0x5c5c5c5c00bb0b15, %r15\n"
+        "    leaq gt_sw_partner(%rip), %rdi\n"
+        "    leaq gt_sw_main(%rip), %rsi\n"
+        "    call gt_switch\n"
+        "    jmp 1b\n"
+        ".size gt_sw_partner_entry, .-gt_sw_partner_entry\n");
+
+TL_TEST(switch_alone_keeps_each_register, 3, 10, "switch abi")
+{
+    static _Alignas(16) unsigned char stack[64 * 1024];
+    memset(gt_sw_main, 0, sizeof gt_sw_main);
+    memset(gt_sw_partner, 0, sizeof gt_sw_partner);
+    /* The partner's first frame: gt_switch's ret pops its entry point. */
+    uint64_t *top = (uint64_t *)(stack + sizeof stack);
+    top[-2] = (uint64_t)(uintptr_t)gt_sw_partner_entry;
+    uint64_t rsp = (uint64_t)(uintptr_t)&top[-2];
+    memcpy(gt_sw_partner + SW_CTX_RSP, &rsp, sizeof rsp);
+    uint32_t mx = get_mxcsr();
+    uint16_t cw = get_fpucw();
+    memcpy(gt_sw_partner + SW_CTX_MXCSR, &mx, sizeof mx);
+    memcpy(gt_sw_partner + SW_CTX_FPUCW, &cw, sizeof cw);
+    for (int i = 0; i < 8; i++)
+        pin_check(1, i, gt_sw_call_partner,
+                  "gt_switch(&mine, &partner) and back (the partner set all six to other values)");
 }
 
 #define MX_RC_MASK 0x6000u
