@@ -9,9 +9,11 @@
 #   make flake [LAB=NN] [N=20]             grade the reference N times under load; failures per test
 #   make coverage [LAB=NN]                 line/branch coverage of the reference by its tests
 #   make mutants [LAB=NN] [JOBS=N]         plant one bug at a time in the reference; kill rate per lab
+#   make batch SUBMISSIONS=DIR [LAB=NN]    grade each checkout/archive in DIR: OUT/gradebook.csv, batch.json
 #
 # Variables: LAB (NN or NN-slug, space-separated for several), OUT (default
-# grades), SUBMISSION, SEED, JOBS, STRICT=1 (exit 1 below full marks),
+# grades; batch-grades for make batch), SUBMISSION, SUBMISSIONS, SEED, JOBS
+# (make batch: submissions at once), STRICT=1 (exit 1 below full marks),
 # HIDDEN=1 (make grade runs the hidden tests too, where reference/ is present).
 
 SHELL := /bin/bash
@@ -21,11 +23,11 @@ GRADE_FLAGS = $(foreach l,$(LAB),--lab $(l)) --out $(OUT) \
   $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict) \
   $(if $(HIDDEN),--hidden)
 
-.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage mutants clean help
+.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage mutants batch clean help
 all: grader
 
 help:
-	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@grader/tools/deps.sh
@@ -66,6 +68,11 @@ coverage: deps
 
 mutants: grader
 	@python3 grader/tools/mutants.py $(foreach l,$(LAB),--lab $(l)) $(if $(JOBS),--jobs $(JOBS))
+
+batch: $(if $(SUBMISSIONS),grader)
+	@[ -n "$(SUBMISSIONS)" ] || { echo "make batch: say SUBMISSIONS=DIR (one checkout or archive per student)" >&2; exit 2; }
+	@python3 grader/tools/batch.py "$(SUBMISSIONS)" --out "$(if $(filter grades,$(OUT)),batch-grades,$(OUT))" \
+	  $(foreach l,$(LAB),--lab $(l)) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS))
 
 flake: grader
 	@grader/tools/flake.sh $(or $(N),20) $(LAB)

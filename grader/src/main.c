@@ -6,7 +6,8 @@
  *   tl-grade --submission DIR [--lab NN]   grade a student's checkout: only the
  *                                          student-owned files are taken from it
  * Options: --out DIR (default grades/), --jobs N, --seed N, --strict,
- *          --no-hidden / --hidden, --stages tests,race,memory, --keep, --kit DIR.
+ *          --no-hidden / --hidden, --stages tests,race,memory, --keep, --kit DIR,
+ *          --fail-fast.
  * Exit status: 0 when grading completed, whatever the score (1 with --strict
  * below full marks); 2 for a usage or setup error.
  */
@@ -22,12 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: tl-grade [--reference | --submission DIR] [--lab NN]... [options]\n"
+            "       tl-grade batch SUBMISSIONS_DIR [batch options]   (grader/tools/batch.py --help)\n"
             "  (default)          grade labs/ as a student would: public tests\n"
             "  --reference        grade the reference solutions, public and hidden tests\n"
             "  --submission DIR   grade a student's checkout (its labs/NN-slug/ student files)\n"
@@ -39,6 +42,7 @@ static void usage(FILE *f)
             "  --stages LIST      subset of tests,race,memory (default all)\n"
             "  --strict           exit 1 when the score is below full marks\n"
             "  --keep             keep the staging directories (printed)\n"
+            "  --fail-fast        stop grading a lab at its first failure (mutation runs)\n"
             "  --kit DIR          the kit's root (default: found from this program's path)\n");
 }
 
@@ -101,6 +105,24 @@ static char *kit_from_exe(void)
 
 int main(int argc, char **argv)
 {
+    /* tl-grade batch DIR ...: a whole class, one grading per submission
+     * (grader/tools/batch.py, which calls this program for each). */
+    if (argc > 1 && !strcmp(argv[1], "batch")) {
+        char *kitdir = kit_from_exe();
+        char *tool = kitdir ? xasprintf("%s/grader/tools/batch.py", kitdir) : NULL;
+        if (!tool || !path_exists(tool)) {
+            fprintf(stderr, "tl-grade batch: cannot find grader/tools/batch.py\n");
+            return 2;
+        }
+        char **av = xcalloc((size_t)argc + 2, sizeof *av);
+        av[0] = "python3";
+        av[1] = tool;
+        for (int i = 2; i < argc; i++)
+            av[i] = argv[i];
+        execvp("python3", av);
+        fprintf(stderr, "tl-grade batch: cannot run python3: %s\n", strerror(errno));
+        return 2;
+    }
     struct grade_opts g = {0};
     const char *out = "grades";
     char *kit = NULL;
@@ -115,9 +137,10 @@ int main(int argc, char **argv)
         {"strict", no_argument, 0, 'x'}, {"hidden", no_argument, 0, 'H'},
         {"no-hidden", no_argument, 0, 'N'}, {"stages", required_argument, 0, 'g'},
         {"keep", no_argument, 0, 'k'}, {"kit", required_argument, 0, 'K'},
+        {"fail-fast", no_argument, 0, 'F'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "rs:l:o:j:S:xHNg:kK:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "rs:l:o:j:S:xHNg:kK:Fh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': g.mode = MODE_REFERENCE; break;
         case 's': g.mode = MODE_SUBMISSION; g.submission = optarg; break;
@@ -130,6 +153,7 @@ int main(int argc, char **argv)
         case 'N': hidden = 0; break;
         case 'g': g.stages = strv_split(optarg, NULL); break;
         case 'k': g.keep = 1; break;
+        case 'F': g.fail_fast = 1; break;
         case 'K': kit = realpath(optarg, NULL); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -173,6 +197,11 @@ int main(int argc, char **argv)
         return 2;
     }
     g.work = work;
+    /* Tests may run as other uids: they must reach the staged binaries
+     * (traverse, not list) and read what the build writes. */
+    umask(022);
+    chmod(work, 0711);
+    sb_isolation_init(kit, work, g.submission);
 
     char *labroot = g.mode == MODE_REFERENCE || (g.mode == MODE_SUBMISSION && have_ref)
                         ? xstrdup(ref) : xasprintf("%s/labs", kit);
@@ -186,6 +215,7 @@ int main(int argc, char **argv)
            g.hidden ? "public and hidden" : "public", (unsigned long long)g.seed, g.jobs);
     if (g.mode == MODE_SUBMISSION)
         printf("submission: %s (only each lab's student files are taken from it)\n", g.submission);
+    printf("isolation: %s\n", sb_isolation_note());
     double t0 = now_s();
     for (size_t i = 0; i < nl; i++) {
         if (!lab_selected(want, labs[i]))
@@ -218,7 +248,8 @@ int main(int argc, char **argv)
     }
     mkdir_p(out);
     char *jp = xasprintf("%s/results.json", out), *xp = xasprintf("%s/junit.xml", out);
-    int werr = report_json(jp, reps, nr, secs, mode) != 0;
+    struct report_env renv = {.kit = kit, .isolation = sb_isolation_note(), .seed = g.seed, .jobs = g.jobs};
+    int werr = report_json(jp, reps, nr, secs, mode, &renv) != 0;
     werr |= report_junit(xp, reps, nr) != 0;
     printf("\n");
     if (!g.hidden)

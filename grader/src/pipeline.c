@@ -224,7 +224,11 @@ struct pool {
     struct task *tasks;
     size_t n;
     atomic_size_t next;
+    int fail_fast;
+    atomic_int failed;  /* some task failed (read only with fail_fast) */
 };
+
+#define NOT_RUN "not run: an earlier test of this lab failed (--fail-fast)"
 
 static void *worker(void *arg)
 {
@@ -234,13 +238,21 @@ static void *worker(void *arg)
         if (i >= p->n)
             return NULL;
         struct task *k = &p->tasks[i];
+        if (p->fail_fast && atomic_load(&p->failed)) {
+            k->passed = 0;
+            k->why = xstrdup(NOT_RUN);
+            continue;
+        }
         k->passed = run_one(&k->ctx, k->t, &k->why, &k->secs);
+        if (!k->passed)
+            atomic_store(&p->failed, 1);
     }
 }
 
-static void run_tasks(struct task *tasks, size_t n, int jobs)
+static void run_tasks(struct task *tasks, size_t n, int jobs, int fail_fast)
 {
-    struct pool p = {.tasks = tasks, .n = n};
+    struct pool p = {.tasks = tasks, .n = n, .fail_fast = fail_fast};
+    atomic_init(&p.failed, 0);
     atomic_init(&p.next, 0);
     if (jobs < 1)
         jobs = 1;
@@ -371,7 +383,7 @@ static void stage_tool(const struct grade_opts *g, const struct lab *l, const ch
             tasks[m].ctx.replay = rp;
             m++;
         }
-        run_tasks(tasks, m, g->jobs);
+        run_tasks(tasks, m, g->jobs, g->fail_fast);
         int all = errs.len == 0;
         struct buf out;
         buf_init(&out);
@@ -595,7 +607,7 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
                     : xasprintf("make -C %s run T=%s", shown, tests[i].name);
             }
         }
-        run_tasks(tasks, ntask, g->jobs);
+        run_tasks(tasks, ntask, g->jobs, g->fail_fast);
         k = 0;
         for (size_t i = 0; i < nt; i++) {
             int reps = strv_has(tests[i].tags, "stress") ? l->stress_repeats : 1;
@@ -627,6 +639,11 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
                 it->output = reps > 1 ? xasprintf("passed %d seeded runs", reps) : xstrdup("");
         }
         free(tasks);
+    }
+    if (g->fail_fast) {
+        for (size_t i = 0; i < rep->nitems; i++)
+            if (!rep->items[i].passed)
+                goto out; /* the later stages cannot change the verdict */
     }
     if (l->race.present && want_stage(g, "race"))
         stage_tool(g, l, slug, stage, shown, tests, nt, &l->race, "race", rep, &cap);

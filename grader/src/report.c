@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 void report_item_line(const struct item *it)
@@ -53,8 +54,43 @@ static json_t *text_json(const char *s)
     return j;
 }
 
+/* First line a trusted command prints, or "unknown". */
+static json_t *first_line_of(const char *cmd)
+{
+    char line[512] = "";
+    FILE *f = popen(cmd, "r");
+    if (f) {
+        if (!fgets(line, sizeof line, f))
+            line[0] = '\0';
+        pclose(f);
+    }
+    line[strcspn(line, "\n")] = '\0';
+    return json_string(line[0] ? line : "unknown");
+}
+
+/* What a regrade needs to reproduce this one, or to explain a difference. */
+static json_t *environment_json(const struct report_env *e)
+{
+    json_t *o = json_object();
+    struct utsname u;
+    json_object_set_new(o, "kernel", uname(&u) == 0 ? json_sprintf("%s %s %s", u.sysname, u.release, u.machine)
+                                                    : json_string("unknown"));
+    json_object_set_new(o, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    json_object_set_new(o, "jobs", json_integer(e->jobs));
+    json_object_set_new(o, "seed", json_integer((json_int_t)e->seed));
+    json_object_set_new(o, "gcc", first_line_of("gcc --version 2>/dev/null"));
+    json_object_set_new(o, "valgrind", first_line_of("valgrind --version 2>/dev/null"));
+    char *git = xasprintf("git -C '%s' rev-parse HEAD 2>/dev/null", e->kit);
+    json_object_set_new(o, "kit_commit", first_line_of(git));
+    free(git);
+    json_object_set_new(o, "kit", json_string(e->kit));
+    json_object_set_new(o, "isolation", json_string(e->isolation));
+    json_object_set_new(o, "running_as_root", json_boolean(geteuid() == 0));
+    return o;
+}
+
 int report_json(const char *path, const struct lab_report *labs, size_t n,
-                double secs, const char *mode)
+                double secs, const char *mode, const struct report_env *env)
 {
     json_t *root = json_object(), *tests = json_array(), *summary = json_array();
     double score = 0, max = 0;
@@ -101,6 +137,8 @@ int report_json(const char *path, const struct lab_report *labs, size_t n,
     json_object_set_new(extra, "mode", json_string(mode));
     json_object_set_new(extra, "max_score", json_real(max));
     json_object_set_new(extra, "labs", summary);
+    if (env)
+        json_object_set_new(extra, "environment", environment_json(env));
     json_object_set_new(root, "extra_data", extra);
     buf_free(&out);
     int r = json_dump_file(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);

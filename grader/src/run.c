@@ -130,7 +130,8 @@ int run_list_tests(const char *stage_dir, const char *variant_dir,
         for (size_t b = 0; b < nb; b++) {
             char *exe = xasprintf("%s/%s", dir, bins[b]);
             char *argv[] = {exe, "--list", NULL};
-            struct sb_opts o = {.argv = argv, .timeout_s = 30, .channel = 1, .limits = 1, .out_cap = 8192};
+            struct sb_opts o = {.argv = argv, .timeout_s = 30, .channel = 1, .limits = 1, .out_cap = 8192,
+                                .mem_mb = strstr(variant_dir, "san") ? -1 : 0};
             struct sb_result r;
             sb_run(&o, &r);
             int got = 0;
@@ -261,15 +262,20 @@ int run_one(const struct run_ctx *c, const struct test_info *t, char **why, doub
     if (seed)
         env[e++] = seed;
     env[e++] = slow;
-    env[e++] = "TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1";
-    env[e++] = "ASAN_OPTIONS=detect_leaks=1 exitcode=66 halt_on_error=1";
+    /* The sanitizers cannot run under RLIMIT_AS: their own RSS limit
+     * (checked by a background thread) stands in for it. */
+    env[e++] = "TSAN_OPTIONS=halt_on_error=1 exitcode=66 second_deadlock_stack=1 hard_rss_limit_mb=4096";
+    env[e++] = "ASAN_OPTIONS=detect_leaks=1 exitcode=66 halt_on_error=1 hard_rss_limit_mb=4096";
     env[e++] = "UBSAN_OPTIONS=halt_on_error=1 print_stacktrace=1 exitcode=66";
     env[e++] = c->perturb ? "TL_PERTURB=1" : "TL_PERTURB=0";
     env[e] = NULL;
 
     int timeout = t->timeout_s * (c->timeout_scale > 0 ? c->timeout_scale : 1);
+    int sanitizer = c->tool == TOOL_TSAN || c->tool == TOOL_ASAN;
+    int valgrind = c->tool == TOOL_MEMCHECK || c->tool == TOOL_HELGRIND || c->tool == TOOL_DRD;
     struct sb_opts o = {.argv = argv, .env_extra = env, .timeout_s = timeout,
-                        .channel = 1, .limits = 1, .out_cap = 64 * 1024};
+                        .channel = 1, .limits = 1, .out_cap = 64 * 1024,
+                        .mem_mb = sanitizer ? -1 : valgrind ? 4 * SB_DEFAULT_MEM_MB : 0};
     struct sb_result r;
     sb_run(&o, &r);
     *secs = r.wall_s;
@@ -304,6 +310,9 @@ int run_one(const struct run_ctx *c, const struct test_info *t, char **why, doub
     } else if (r.signaled) {
         buf_printf(&w, "crashed: killed by %s%s", sb_describe_signal(r.sig),
                    res == 1 ? " after the test reported success (at exit?)" : "");
+    } else if (res == 1 && r.code == 0 && r.leftovers) {
+        buf_puts(&w, "the test passed its checks but left process(es) running after it ended "
+                     "(a child never waited for, or a daemon); the grader killed them");
     } else if (res == 1 && r.code == 0) {
         pass = 1;
     } else if (res == 1) {

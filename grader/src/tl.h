@@ -91,7 +91,11 @@ struct sb_opts {
     int channel;            /* 1: open the result channel with a fresh nonce */
     int limits;             /* 1: apply the test resource limits */
     long cpu_s;             /* RLIMIT_CPU when limits (0: 4x timeout) */
+    long mem_mb;            /* RLIMIT_AS when limits: 0 default, < 0 none */
 };
+
+/* Address space a test gets unless sb_opts.mem_mb says otherwise. */
+#define SB_DEFAULT_MEM_MB 4096L
 
 struct sb_result {
     int started;            /* 0: could not start (error in out) */
@@ -107,6 +111,12 @@ struct sb_result {
 };
 
 int sb_run(const struct sb_opts *o, struct sb_result *r);
+/* Probe once, before any thread: which namespaces and per-test uids the
+ * untrusted runs get. kit, work and submission (each may be NULL) are
+ * read-only for them. */
+void sb_isolation_init(const char *kit, const char *work, const char *submission);
+/* One line: the isolation in force, for the report. */
+const char *sb_isolation_note(void);
 void sb_result_free(struct sb_result *r);
 /* The full path of an executable found in PATH, or NULL. */
 char *sb_which(const char *name);
@@ -178,6 +188,7 @@ struct grade_opts {
     int keep;                /* keep the staging dirs */
     const char *work;        /* where staging dirs go */
     char **stages;           /* NULL: all; else subset of build,tests,race,memory */
+    int fail_fast;           /* stop a lab at its first failure (mutation runs) */
 };
 
 struct lab_report {
@@ -198,8 +209,14 @@ void lab_report_free(struct lab_report *r);
 /* ---------------- report.c ---------------- */
 
 void report_item_line(const struct item *it);
+/* Recorded in results.json (extra_data.environment). */
+struct report_env {
+    const char *kit, *isolation;
+    uint64_t seed;
+    int jobs;
+};
 int report_json(const char *path, const struct lab_report *labs, size_t n,
-                double secs, const char *mode);
+                double secs, const char *mode, const struct report_env *env);
 int report_junit(const char *path, const struct lab_report *labs, size_t n);
 /* XML text escaping; caller frees. */
 char *xml_escape(const char *s);

@@ -242,7 +242,7 @@ TL_TEST(results_json_is_gradescope_shaped, 0, 10, "report")
     char path[] = "/tmp/tl-unit-json-XXXXXX";
     int fd = mkstemp(path);
     close(fd);
-    tl_check(report_json(path, &l, 1, 1.5, "student") == 0, "report_json failed");
+    tl_check(report_json(path, &l, 1, 1.5, "student", NULL) == 0, "report_json failed");
     json_error_t e;
     json_t *j = json_load_file(path, 0, &e);
     tl_check(j != NULL, "results.json does not parse: %s", e.text);

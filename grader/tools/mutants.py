@@ -646,8 +646,11 @@ def grade(slug, mu, args):
     with open(os.path.join(kit, "reference", slug, mu.file), "w") as f:
         f.write(mu.apply())
     out = os.path.join(kit, "out")
+    # --fail-fast: the first failure decides "killed"; the rest of the
+    # grading (hung tests that wait out their timeouts, the tool stages)
+    # cannot change that.
     cmd = [os.path.join(ROOT, "grader", "build", "tl-grade"), "--kit", kit, "--reference",
-           "--lab", nn, "--out", out, "--jobs", str(args.grade_jobs)]
+           "--lab", nn, "--out", out, "--jobs", str(args.grade_jobs), "--fail-fast"]
     if args.stages:
         cmd += ["--stages", args.stages]
     if args.seed is not None:
@@ -672,7 +675,7 @@ def grade(slug, mu, args):
         return r
     r["score"] = lab.get("score")
     failed = [t for t in res.get("tests", []) if t.get("name", "").startswith(slug + "/")
-              and t.get("status") == "failed"]
+              and t.get("status") == "failed" and not t.get("output", "").startswith("not run:")]
     if not lab.get("built", True):
         r["status"] = "stillborn"
         out_txt = failed[0].get("output", "") if failed else ""

@@ -15,6 +15,23 @@ bad() { echo "FAIL  $1"; shift; for l in "$@"; do echo "      $l"; done; fail=$(
 if make -s -C grader test >"$work/unit.log" 2>&1; then ok "grader unit tests ($(grep -c '\[       OK \]' "$work/unit.log") passed)"
 else bad "grader unit tests" "$(grep -E 'FAILED|ERROR' "$work/unit.log" | head -5)" "reproduce: make -C grader test"; fi
 
+# 1b. Hostile submissions (grader/tests/hostile): crashes, hangs, a fork
+#     bomb, fake results, daemons, network and kit writes are each scored as
+#     they should be, and cost nothing to the rest of the run or the host.
+if grader/tests/hostile/run.sh >"$work/hostile.log" 2>&1; then
+  ok "hostile-submission suite ($(tail -n1 "$work/hostile.log" | sed 's/^hostile: //'); isolation: $(sed -n 's/^ *isolation: //p' "$work/hostile.log" | cut -c1-90)...)"
+else
+  bad "hostile-submission suite" "$(grep -A2 '^FAIL' "$work/hostile.log" | head -9)" "reproduce: grader/tests/hostile/run.sh"
+fi
+
+# 1c. Batch grading: a small class (perfect, skeleton, compile error,
+#     hostile archives, a stray file) into one gradebook; a regrade agrees.
+if grader/tests/batch_test.sh >"$work/batch.log" 2>&1; then
+  ok "batch grading ($(grep -c '^PASS' "$work/batch.log") checks: gradebook, archives refused, regrade gives the same score)"
+else
+  bad "batch grading" "$(grep -A2 '^FAIL' "$work/batch.log" | head -9)" "reproduce: grader/tests/batch_test.sh"
+fi
+
 # 2. labs/ is what reference/ generates.
 if grader/tools/skeletons.sh check >"$work/skel.log" 2>&1; then ok "skeletons in step with reference"
 else bad "skeletons in step with reference" "$(head -5 "$work/skel.log")" "reproduce: make check-skeletons"; fi
