@@ -160,6 +160,7 @@ TL_TEST(once_many_objects, 2, 60, "once stress")
 struct bgbusy {
     struct barrier b;
     long phases;
+    atomic_long arriving; /* bumped by a worker just before each barrier_wait */
     struct failbox fb;
 };
 
@@ -167,6 +168,7 @@ static void *bgbusy_worker(void *arg)
 {
     struct bgbusy *s = arg;
     for (long k = 0; k < s->phases && !fb_failed(&s->fb); k++) {
+        atomic_fetch_add(&s->arriving, 1);
         int rc = barrier_wait(&s->b);
         if (rc != 0 && rc != BARRIER_SERIAL_THREAD) {
             fb_fail(&s->fb, "barrier_wait returned %d", rc);
@@ -199,17 +201,25 @@ TL_TEST(barrier_destroy_busy_while_in_use, 1, 60, "barrier errors")
         start_thread(&t[i], bgbusy_worker, &s);
     /* Each phase: once a worker has arrived, the phase stays partly filled
      * until this thread arrives too, while the other workers arrive. Every
-     * destroy in between must refuse. */
+     * destroy in between must refuse. The destroys go on until every worker
+     * is on its way in (an atomic count, which orders nothing about the
+     * barrier's own fields), so arrivals land between them: under the race
+     * stage an unlocked read of arrived in barrier_destroy is a data race
+     * with those arrivals, and is reported. */
     for (long k = 0; k < s.phases && !fb_failed(&s.fb); k++) {
         tl_check(poll_until(some_arrived, &s.b, hang_secs()),
                  "phase %ld: no worker showed up in arrived within %.0f s", k, hang_secs());
-        for (int i = 0; i < 20; i++) {
+        double end = tl_now() + hang_secs();
+        for (int i = 0; i < 20 || atomic_load(&s.arriving) < (long)NW * (k + 1); i++) {
             rc = barrier_destroy(&s.b);
             tl_check(rc == EBUSY, "barrier_destroy returned %d (%s) in phase %ld while "
                      "threads were arriving (a phase partly filled); expected EBUSY. "
                      "Contract: EBUSY while a phase is partly filled, nothing destroyed. "
                      "Hint: read arrived under b->lock: arriving threads change it under "
                      "it.", rc, ename(rc), k);
+            tl_check(tl_now() < end, "phase %ld: the workers did not all reach barrier_wait "
+                     "within %.0f s", k, hang_secs());
+            sched_yield();
         }
         rc = barrier_wait(&s.b);
         tl_check(rc == 0 || rc == BARRIER_SERIAL_THREAD, "barrier_wait returned %d", rc);
