@@ -171,13 +171,18 @@ uint64_t tl_rng_below(struct tl_rng *r, uint64_t n)
     return tl_rng_next(r) % n;
 }
 
-long tl_iters(long n)
+long tl_slow(void)
 {
     const char *s = getenv(TL_ENV_SLOW);
     long f = s ? atol(s) : 1;
-    if (f < 1)
-        f = 1;
-    n /= f;
+    return f < 1 ? 1 : f;
+}
+
+long tl_iters(long n)
+{
+    n /= tl_slow();
+    if (tl_perturb_enabled())
+        n /= 4;
     return n < 1 ? 1 : n;
 }
 

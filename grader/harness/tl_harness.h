@@ -94,8 +94,14 @@ uint64_t tl_rng_next(struct tl_rng *r);
 uint64_t tl_rng_below(struct tl_rng *r, uint64_t n);
 
 /* n divided by the slowdown factor the grader announces when the test runs
- * under valgrind or a sanitizer (at least 1). Use it for iteration counts. */
+ * under valgrind or a sanitizer, and by 4 more in a perturbed stress run
+ * (each of whose operations may yield or pause; fewer of them explore more
+ * interleavings in less time). At least 1. Use it for iteration counts. */
 long tl_iters(long n);
+
+/* The slowdown factor alone (TL_SLOW, at least 1): for deadlines that must
+ * stretch under valgrind or a sanitizer. */
+long tl_slow(void);
 
 /* Monotonic time in seconds. For deadlines and reports, never as a verdict. */
 double tl_now(void);
@@ -114,6 +120,8 @@ void tl_metric(double value);
  * points did something in this process. */
 int tl_perturb_point(void);
 unsigned long tl_perturb_count(void);
+/* 1 when this process runs with TL_PERTURB=1. */
+int tl_perturb_enabled(void);
 
 /* For a user-level scheduler with n >= 1 runnable threads in queue order:
  * the index (0 = the head) of the one to run next. Always 0 unless

@@ -48,6 +48,11 @@ static int perturb_on(void)
     return enabled;
 }
 
+int tl_perturb_enabled(void)
+{
+    return enabled;
+}
+
 /* This thread's generator, seeded on first use. The serial numbers follow
  * the order in which threads first reach a point, so only a process with a
  * single perturbed thread replays exactly. */

@@ -159,8 +159,8 @@ static inline int join_within(pthread_t tid, double secs)
  * badly overloaded machine, so only a real hang reaches it. */
 static inline double hang_secs(void)
 {
-    long slow = 1000 / tl_iters(1000);
-    return 10.0 * (double)(slow < 1 ? 1 : slow > 4 ? 4 : slow);
+    long slow = tl_slow();
+    return 10.0 * (double)(slow > 4 ? 4 : slow);
 }
 
 /* The time a whole stress workload gets before its threads count as stuck.
@@ -310,5 +310,59 @@ static inline void agent_stop(struct agent *a)
 
 #define ITEM(v) ((void *)(uintptr_t)(v))
 #define VAL(p) ((uintptr_t)(p))
+
+/* ---- out of memory on demand --------------------------------------- */
+/* lab.conf links every test program with -Wl,--wrap=malloc,--wrap=calloc,
+ * so the lab's allocations (and everyone else's) come through here.
+ * ptl_fail_alloc(n), n >= 1: the n-th malloc or calloc from now returns
+ * NULL with errno ENOMEM. ptl_fail_alloc(0) disarms it and returns 1 if
+ * the failure was injected. One test binary includes this header once. */
+static atomic_long ptl_alloc_countdown; /* 0: off */
+static atomic_int ptl_alloc_injected;
+
+__attribute__((unused)) static int ptl_fail_alloc(long n)
+{
+    int was = atomic_exchange(&ptl_alloc_injected, 0);
+    atomic_store(&ptl_alloc_countdown, n);
+    return was;
+}
+
+static int ptl_alloc_fails_now(void)
+{
+    long c = atomic_load(&ptl_alloc_countdown);
+    while (c > 0) {
+        if (atomic_compare_exchange_weak(&ptl_alloc_countdown, &c, c - 1)) {
+            if (c == 1) {
+                atomic_store(&ptl_alloc_injected, 1);
+                return 1;
+            }
+            return 0;
+        }
+    }
+    return 0;
+}
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+void *__wrap_malloc(size_t size)
+{
+    if (ptl_alloc_fails_now()) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    if (ptl_alloc_fails_now()) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_calloc(n, size);
+}
 
 #endif

@@ -16,7 +16,7 @@ static void count(const char *what, const char *text, size_t len, int nt,
              distinct, total);
 }
 
-TL_TEST(wc_edge_cases, 2, 20, "wc")
+TL_TEST(wc_edge_cases, 1, 20, "wc")
 {
     struct wc_table t;
     for (int nt = 1; nt <= 8; nt++) {
@@ -43,5 +43,32 @@ TL_TEST(wc_edge_cases, 2, 20, "wc")
     tl_check(wc_lookup(&t, "h\xc3\xa9llo", 6) == 2, "\"h\\xc3\\xa9llo\" counted %lu times, "
              "expected 2. Hint: compare bytes as unsigned char; only the six ASCII spaces "
              "separate words.", wc_lookup(&t, "h\xc3\xa9llo", 6));
+    wc_table_free(&t);
+}
+
+/* ---- out of memory: an error, and the table as it was ---------------- */
+
+TL_TEST(wc_out_of_memory, 1, 20, "wc errors")
+{
+    struct wc_table t;
+    memset(&t, 0, sizeof t);
+    ptl_fail_alloc(1);
+    int rc = wc_table_init(&t, 8);
+    int injected = ptl_fail_alloc(0);
+    tl_check(injected && rc == ENOMEM, "wc_table_init returned %d (%s) when its allocation "
+             "failed (injected: %s); expected ENOMEM. Contract (ptl.h): 0, EINVAL, ENOMEM. "
+             "Hint: check what calloc returns.", rc, ename(rc), injected ? "yes" : "no");
+    expect_ok(wc_table_init(&t, 8), "wc_table_init", T6);
+    expect_ok(wc_table_add(&t, "kept", 4, 2), "wc_table_add", T6);
+    ptl_fail_alloc(1);
+    rc = wc_table_add(&t, "fresh", 5, 1);
+    injected = ptl_fail_alloc(0);
+    tl_check(injected && rc == ENOMEM, "wc_table_add of a new word returned %d (%s) when "
+             "its allocation failed (injected: %s); expected ENOMEM. Hint: check what malloc "
+             "returns before writing the entry.", rc, ename(rc), injected ? "yes" : "no");
+    tl_check(t.distinct == 1 && t.total == 2 && wc_lookup(&t, "fresh", 5) == 0 &&
+             wc_lookup(&t, "kept", 4) == 2, "a wc_table_add that failed with ENOMEM changed "
+             "the table: distinct=%zu total=%lu (expected 1 and 2, as before the call)",
+             t.distinct, t.total);
     wc_table_free(&t);
 }
