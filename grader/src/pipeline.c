@@ -8,6 +8,10 @@
  */
 #define _GNU_SOURCE
 #include "tl.h"
+#include <unistd.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #include <ctype.h>
 #include <math.h>
@@ -23,15 +27,49 @@ static int want_stage(const struct grade_opts *g, const char *s)
     return !g->stages || strv_has(g->stages, s);
 }
 
-static char *copy_file(const char *from, const char *to)
+/* Copy a student file into the stage: a regular file inside the
+ * submission, read without following a link, at most 1 MiB. A link would
+ * let a submission have the grader (maybe root) compile, and so print in
+ * its error messages, any file of the host. Returns NULL or an error. */
+static char *copy_student_file(const char *studir, const char *rel, const char *to)
 {
-    char *argv[] = {"cp", "-f", "--", (char *)from, (char *)to, NULL};
-    struct sb_opts o = {.argv = argv, .timeout_s = 60, .out_cap = 4096, .cwd = "/"};
-    struct sb_result r;
-    sb_run(&o, &r);
-    char *err = (r.exited && r.code == 0) ? NULL : xasprintf("cannot copy %s: %s", from, r.out ? r.out : "");
-    sb_result_free(&r);
+    enum { MAX_STUDENT_FILE = 1 << 20 };
+    char *from = xasprintf("%s/%s", studir, rel);
+    char *real = realpath(from, NULL), *root = realpath(studir, NULL);
+    char *err = NULL;
+    struct stat st;
+    size_t rl = root ? strlen(root) : 0;
+    if (lstat(from, &st) < 0 || !S_ISREG(st.st_mode))
+        err = xasprintf("%s in the submission is not a regular file (a symbolic link?): "
+                        "submit the file itself", rel);
+    else if (!real || !root || strncmp(real, root, rl) != 0 || real[rl] != '/')
+        err = xasprintf("%s in the submission lies outside the submission", rel);
+    else if (st.st_size > MAX_STUDENT_FILE)
+        err = xasprintf("%s in the submission is larger than 1 MiB", rel);
+    int in = err ? -1 : open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (!err && (in < 0 || out < 0))
+        err = xasprintf("cannot copy %s: %s", rel, strerror(errno));
+    char buf[65536];
+    ssize_t n;
+    while (!err && (n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 || write(out, buf, (size_t)n) != n)
+            err = xasprintf("cannot copy %s: %s", rel, strerror(errno));
+    }
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    free(from);
+    free(real);
+    free(root);
     return err;
+}
+
+static int is_symlink(const char *p)
+{
+    struct stat st;
+    return lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 /* Make the staging copy. Returns NULL or an error text. */
@@ -67,10 +105,10 @@ static char *stage_lab(const struct grade_opts *g, const struct lab *l,
         char *to = xasprintf("%s/%s", stage, *f);
         if (strstr(*f, "..") || (*f)[0] == '/') {
             err = xasprintf("lab.conf: student file '%s' is not a plain relative path", *f);
-        } else if (!path_exists(from)) {
+        } else if (!path_exists(from) && !is_symlink(from)) {
             buf_printf(notes, "%s was not in the submission: the skeleton's version was graded.\n", *f);
         } else {
-            err = copy_file(from, to);
+            err = copy_student_file(studir, *f, to);
         }
         free(from);
         free(to);
@@ -542,9 +580,20 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
     char *err = stage_lab(g, l, kitdir, g->mode == MODE_SUBMISSION && !is_dir(studir) ? kitdir : studir,
                           stage, &notes);
     if (err) {
-        struct item *it = add_item(rep, &cap);
-        it->name = xasprintf("%s/stage", slug);
-        it->output = err;
+        /* A student file the grader refuses (a link, too big) costs the
+         * lab's tests, each with the reason, like a compile error. */
+        scan_tests(stage, g->hidden, &tests, &nt);
+        if (nt) {
+            char *why = xasprintf("the submission could not be staged, so no test could run: %s", err);
+            fail_all(rep, &cap, slug, tests, nt, l, want_stage(g, "race") || want_stage(g, "memory"),
+                     is_dir(refdir), why);
+            free(why);
+            free(err);
+        } else {
+            struct item *it = add_item(rep, &cap);
+            it->name = xasprintf("%s/stage", slug);
+            it->output = err;
+        }
         goto out;
     }
 

@@ -11,8 +11,10 @@
 #   - no process of the submission is left, no kit file changed, no stray
 #     file left in /tmp, and nothing reached a port listening on the host;
 # once with every isolation the kernel allows, once without namespaces
-# (TL_SANDBOX_NS=0). Then a submission that does not compile and one with a
-# missing file: lab 90 scores 0 with the reason, the bystander 100.
+# (TL_SANDBOX_NS=0). Then a submission that does not compile, one with a
+# missing file and one whose file is a link to a host file: lab 90 scores 0
+# with the reason (and the linked file's text appears nowhere), the
+# bystander 100.
 # Every grading runs under `timeout`, so the suite ends in bounded time.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -147,15 +149,20 @@ if [ -z "$left" ]; then ok "grader killed mid-run: none of its tests or their ch
 else bad "grader killed mid-run: left running: $left"; pkill -9 -f "tests/test_hostile|tlhostile"; fi
 
 # A submission that does not compile, and one with its student file missing.
-for kind in compile missing; do
+secret="$work/host-secret.txt"
+echo "TLHOSTILE-SECRET-$$" >"$secret"
+for kind in compile missing symlink; do
   s="$work/sub-$kind"
   mkdir -p "$s/labs/90-hostile/src" "$s/labs/91-bystander/src"
   cp "$here/submission/labs/91-bystander/src/bystander.c" "$s/labs/91-bystander/src/"
   if [ $kind = compile ]; then
     printf '#include "victim.h"\nint victim(enum victim_case c) { return 42 }\n' >"$s/labs/90-hostile/src/victim.c"
     want='did not compile(.|\n)*error'
-  else
+  elif [ $kind = missing ]; then
     want='src/victim.c was not in the submission'
+  else # a student file that is a link to a file of the host
+    ln -s "$secret" "$s/labs/90-hostile/src/victim.c"
+    want='src/victim.c in the submission is not a regular file'
   fi
   grade "$work/$kind" "$s"
   r="$work/$kind/results.json"
@@ -164,7 +171,11 @@ for kind in compile missing; do
        (.extra_data.labs[] | select(.lab == "91-bystander") | .score == 100) and
        all(.tests[] | select(.name | startswith("90-hostile/")); .status == "failed") and
        (([.tests[] | select(.name | startswith("90-hostile/")) | .output] | join(" ")) + .output | test($w))' "$r" >/dev/null 2>&1; then
-    ok "a $kind submission: lab 90 scores 0 and says why (/$want/), the bystander keeps 100"
+    if grep -rq "TLHOSTILE-SECRET" "$work/$kind" "$work/$kind.log"; then
+      bad "a $kind submission: the host file it links to shows in the reports"
+    else
+      ok "a $kind submission: lab 90 scores 0 and says why (/$want/), the bystander keeps 100"
+    fi
   else
     bad "a $kind submission was not graded as expected" \
         "$(jq -r '.tests[] | select(.name | startswith("90-hostile/")) | .output' "$r" 2>/dev/null | head -3)" \
