@@ -140,10 +140,11 @@ fi
 env TL_HOSTILE_PORT="$port" TL_HOSTILE_KIT="$kit" "$g" --kit "$kit" --submission "$sub" \
     --out "$work/killed" --jobs 2 >"$work/killed.log" 2>&1 &
 gpid=$!
-for _ in $(seq 100); do pgrep -f "tests/test_hostile" >/dev/null && break; sleep 0.1; done
-sleep 1
+# Kill it once both of its jobs run a test (the hangs come first).
+for _ in $(seq 200); do [ "$(pgrep -fc "tests/test_hostile --run")" -ge 2 ] && break; sleep 0.1; done
 kill -KILL "$gpid"; wait "$gpid" 2>/dev/null
-sleep 1
+# The kernel delivers the parent-death signals at once; allow it 10 s.
+for _ in $(seq 100); do pgrep -f "tests/test_hostile|tlhostile" >/dev/null || break; sleep 0.1; done
 left=$(pgrep -f "tests/test_hostile|tlhostile" | tr '\n' ' ')
 if [ -z "$left" ]; then ok "grader killed mid-run: none of its tests or their children run on"
 else bad "grader killed mid-run: left running: $left"; pkill -9 -f "tests/test_hostile|tlhostile"; fi
