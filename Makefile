@@ -10,24 +10,42 @@
 #   make coverage [LAB=NN]                 line/branch coverage of the reference by its tests
 #   make mutants [LAB=NN] [JOBS=N]         plant one bug at a time in the reference; kill rate per lab
 #   make batch SUBMISSIONS=DIR [LAB=NN]    grade each checkout/archive in DIR: OUT/gradebook.csv, batch.json
+#   make docker-base-image                 Debian base image by debootstrap from this host's apt mirror
+#   make docker-image [BASE=image]         the grading image (threadlab-grader)
+#   make docker-grade [SUBMISSION=DIR]     grade in a container (no network, limits); reports to OUT
+#   make docker-grade-reference            grade the reference in a container
+#   make gradescope [LAB=NN]               the Gradescope autograder zip: build/gradescope/
+#   make test-docker                       the Docker path's own tests (image, grading, Gradescope)
 #
 # Variables: LAB (NN or NN-slug, space-separated for several), OUT (default
 # grades; batch-grades for make batch), SUBMISSION, SUBMISSIONS, SEED, JOBS
 # (make batch: submissions at once), STRICT=1 (exit 1 below full marks),
 # HIDDEN=1 (make grade runs the hidden tests too, where reference/ is present).
+# Docker: IMAGE (default threadlab-grader), BASE, DOCKER_MEMORY (8g),
+# DOCKER_PIDS (4096).
 
 SHELL := /bin/bash
 OUT ?= grades
 GRADER := grader/build/tl-grade
-GRADE_FLAGS = $(foreach l,$(LAB),--lab $(l)) --out $(OUT) \
+GRADE_OPTS = $(foreach l,$(LAB),--lab $(l)) \
   $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(STRICT),--strict) \
   $(if $(HIDDEN),--hidden)
+GRADE_FLAGS = $(GRADE_OPTS) --out $(OUT)
+IMAGE ?= threadlab-grader
+DOCKER_MEMORY ?= 8g
+DOCKER_PIDS ?= 4096
+# A container with no network, a memory cap (swap included) and a process
+# cap; reports written to OUT on the host, owned by the caller.
+DOCKER_RUN = mkdir -p $(OUT) && docker run --rm --network none \
+  --memory $(DOCKER_MEMORY) --memory-swap $(DOCKER_MEMORY) --pids-limit $(DOCKER_PIDS) \
+  -e HOST_UID=$$(id -u) -e HOST_GID=$$(id -g) -v "$(abspath $(OUT))":/out
 
-.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage mutants batch clean help
+.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage mutants batch clean help \
+  docker-base-image docker-image docker-grade docker-grade-reference gradescope test-docker
 all: grader
 
 help:
-	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,25p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@grader/tools/deps.sh
@@ -76,6 +94,30 @@ batch: $(if $(SUBMISSIONS),grader)
 
 flake: grader
 	@grader/tools/flake.sh $(or $(N),20) $(LAB)
+
+docker-base-image:
+	@docker/base-image.sh
+
+docker-image:
+	@command -v docker >/dev/null || { echo "make docker-image: docker is not installed (apt-get install docker.io)" >&2; exit 2; }
+	docker build --network host -f docker/Dockerfile $(if $(BASE),--build-arg BASE=$(BASE)) \
+	  --build-arg KIT_COMMIT=$$(git rev-parse HEAD 2>/dev/null || echo unknown) -t $(IMAGE) .
+
+# Without SUBMISSION: this working tree's labs/, public tests, as make grade.
+docker-grade:
+	@$(if $(SUBMISSION),[ -d "$(SUBMISSION)" ] || { echo "make docker-grade: SUBMISSION=$(SUBMISSION) is not a directory" >&2; exit 2; };)
+	@$(DOCKER_RUN) -v "$(abspath $(or $(SUBMISSION),.))":/submission:ro $(IMAGE) \
+	  $(GRADE_OPTS) $(if $(SUBMISSION),,$(if $(HIDDEN),,--no-hidden))
+
+docker-grade-reference:
+	@$(DOCKER_RUN) $(IMAGE) --reference $(GRADE_OPTS)
+
+gradescope:
+	@python3 docker/gradescope/pack.py build/gradescope/threadlab-autograder$(if $(LAB),-$(subst $(eval) ,-,$(strip $(LAB)))).zip \
+	  $(foreach l,$(LAB),--lab $(l))
+
+test-docker:
+	@docker/test.sh
 
 clean:
 	$(MAKE) -s -C grader clean

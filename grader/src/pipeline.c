@@ -80,6 +80,8 @@ static char *stage_lab(const struct grade_opts *g, const struct lab *l,
     rm_rf(stage);
     if (mkdir_p(stage) < 0)
         return xasprintf("cannot create %s", stage);
+    if (sb_give_to_builder(stage) < 0)
+        return xasprintf("cannot give %s to the build user: %s", stage, strerror(errno));
     char *src = xasprintf("%s/.", kitdir);
     char *argv[] = {"cp", "-a", "--", src, (char *)stage, NULL};
     struct sb_opts o = {.argv = argv, .timeout_s = 120, .out_cap = 4096, .cwd = "/"};

@@ -80,7 +80,9 @@ static json_t *environment_json(const struct report_env *e)
     json_object_set_new(o, "seed", json_integer((json_int_t)e->seed));
     json_object_set_new(o, "gcc", first_line_of("gcc --version 2>/dev/null"));
     json_object_set_new(o, "valgrind", first_line_of("valgrind --version 2>/dev/null"));
-    char *git = xasprintf("git -C '%s' rev-parse HEAD 2>/dev/null", e->kit);
+    /* A kit without .git (the Docker image) keeps its commit in .kit-commit. */
+    char *git = xasprintf("git -C '%s' rev-parse HEAD 2>/dev/null || cat '%s/.kit-commit' 2>/dev/null",
+                          e->kit, e->kit);
     json_object_set_new(o, "kit_commit", first_line_of(git));
     free(git);
     json_object_set_new(o, "kit", json_string(e->kit));

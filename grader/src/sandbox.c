@@ -48,6 +48,7 @@
 #include <unistd.h>
 #include <limits.h>
 #include <grp.h>
+#include <pwd.h>
 
 extern char **environ;
 
@@ -170,6 +171,7 @@ static struct {
     int ns_flags;             /* CLONE_NEW* that worked in the probe, or 0 */
     int userns;               /* ns_flags includes CLONE_NEWUSER */
     int per_job_uid;          /* root: each test runs as a uid of its own */
+    int build_uid, build_gid; /* root with TL_BUILD_USER: builds run as this user; else -1 */
     char ro[4][PATH_MAX];     /* made read-only in the mount namespace */
     char uid_map[64], gid_map[64];
     char lockdir[64];
@@ -243,6 +245,20 @@ static int try_namespaces(int flags)
     return 1;
 }
 
+/* Whether this host (or container) has an interface other than loopback. */
+static int has_network(void)
+{
+    DIR *d = opendir("/sys/class/net");
+    struct dirent *e;
+    int other = 0;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.' && strcmp(e->d_name, "lo") != 0)
+            other = 1;
+    if (d)
+        closedir(d);
+    return other || !d;
+}
+
 /* A private, root-owned directory for the uid locks. */
 static int make_lockdir(void)
 {
@@ -283,6 +299,12 @@ void sb_isolation_init(const char *kit, const char *work, const char *submission
         if (!try_namespaces(root ? base : base | CLONE_NEWUSER))
             try_namespaces(root ? CLONE_NEWPID : CLONE_NEWUSER | CLONE_NEWPID);
     }
+    /* TL_BUILD_USER: a root grader compiles (and copies) as this user
+     * instead of root, so nothing a submission brings runs privileged. */
+    const char *bu = getenv("TL_BUILD_USER");
+    struct passwd *pw = root && bu && *bu ? getpwnam(bu) : NULL;
+    iso.build_uid = pw && pw->pw_uid ? (int)pw->pw_uid : -1;
+    iso.build_gid = pw && pw->pw_uid ? (int)pw->pw_gid : -1;
     const char *uoff = getenv("TL_SANDBOX_UID");
     iso.per_job_uid = root && !(uoff && !strcmp(uoff, "0")) ? make_lockdir() : 0;
     struct buf b;
@@ -294,8 +316,9 @@ void sb_isolation_init(const char *kit, const char *work, const char *submission
                    iso.ns_flags & CLONE_NEWNS ? ", mount (kit read-only)" : "",
                    iso.userns ? " inside a user namespace" : "");
     else
-        buf_printf(&b, "no namespaces (%s): process group and /proc sweep only, the network reachable",
-                   allow_ns ? "the kernel refused them" : "TL_SANDBOX_NS=0");
+        buf_printf(&b, "no namespaces (%s): process group and /proc sweep only, %s",
+                   allow_ns ? "the kernel, or a container's seccomp policy, refused them" : "TL_SANDBOX_NS=0",
+                   has_network() ? "the network reachable" : "no network interface but loopback");
     if (iso.per_job_uid)
         buf_printf(&b, "; each test as its own unprivileged uid (%d-%d), RLIMIT_NPROC per test",
                    SB_UID_BASE, SB_UID_BASE + SB_UID_COUNT - 1);
@@ -303,8 +326,19 @@ void sb_isolation_init(const char *kit, const char *work, const char *submission
         buf_printf(&b, "; tests run as the grader's own user%s",
                    root ? " (root: no private lock directory)"
                         : iso.userns ? ", RLIMIT_NPROC per test (user namespace)" : ", no per-test process limit");
+    if (iso.build_uid > 0)
+        buf_printf(&b, "; builds as user %s", bu);
+    else if (root && bu && *bu)
+        buf_printf(&b, "; builds as root (TL_BUILD_USER=%s: no such non-root user)", bu);
     snprintf(iso.note, sizeof iso.note, "%s", b.p);
     buf_free(&b);
+}
+
+int sb_give_to_builder(const char *dir)
+{
+    if (iso.build_uid <= 0)
+        return 0;
+    return chown(dir, (uid_t)iso.build_uid, (gid_t)iso.build_gid);
 }
 
 const char *sb_isolation_note(void)
@@ -491,7 +525,10 @@ static void exec_untrusted(const struct sb_opts *o, const char *exe, char **env,
                            pid_t parent)
 {
     child_limits(o, uid >= 0 || iso.userns);
-    if (uid >= 0 && (setgroups(0, NULL) < 0 || setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) < 0 ||
+    int gid = uid;
+    if (!o->limits && iso.build_uid > 0) /* a build, a copy, nm: as the build user */
+        uid = iso.build_uid, gid = iso.build_gid;
+    if (uid >= 0 && (setgroups(0, NULL) < 0 || setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0 ||
                      setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0)) {
         static const char msg[] = "sandbox: cannot switch to the test's uid\n";
         ssize_t w = write(2, msg, sizeof msg - 1);

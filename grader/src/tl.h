@@ -115,6 +115,9 @@ int sb_run(const struct sb_opts *o, struct sb_result *r);
  * untrusted runs get. kit, work and submission (each may be NULL) are
  * read-only for them. */
 void sb_isolation_init(const char *kit, const char *work, const char *submission);
+/* Root with TL_BUILD_USER: make DIR the build user's, so builds (which run
+ * as that user) can write in it. 0, or -1 with errno. */
+int sb_give_to_builder(const char *dir);
 /* One line: the isolation in force, for the report. */
 const char *sb_isolation_note(void);
 void sb_result_free(struct sb_result *r);

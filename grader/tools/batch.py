@@ -119,7 +119,8 @@ def command_output(cmd):
 def machine_info():
     u = os.uname()
     return {
-        "kit_commit": command_output(["git", "-C", ROOT, "rev-parse", "HEAD"]) or "unknown",
+        "kit_commit": command_output(["git", "-C", ROOT, "rev-parse", "HEAD"])
+        or command_output(["cat", os.path.join(ROOT, ".kit-commit")]) or "unknown",
         "kernel": command_output(["uname", "-sr"]) or "%s %s" % (u.sysname, u.release),
         "cpus": os.cpu_count(),
         "gcc": (command_output(["gcc", "--version"]) or "unknown").split("\n")[0],

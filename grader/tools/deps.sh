@@ -2,9 +2,20 @@
 # deps.sh - make sure the Debian packages the kit needs are installed.
 # As root: installs what is missing with apt-get. Otherwise: prints the one
 # command to run and fails (also as root with TL_DEPS_NO_INSTALL=1).
+#   deps.sh            what make grade / make test need on a host
+#   deps.sh --image    that, and the Windows toolchain (the grading image)
+#   deps.sh --list [--image]   print the package names, install nothing
 set -euo pipefail
+image=0 list=0
+for a in "$@"; do
+  case "$a" in
+    --image) image=1 ;;
+    --list) list=1 ;;
+    *) echo "deps.sh: unknown argument '$a'" >&2; exit 2 ;;
+  esac
+done
 pkgs=(
-  gcc make binutils patch     # compile, nm for the forbidden-symbol check
+  gcc libc6-dev make binutils patch  # compile, nm for the forbidden-symbol check
   libcmocka-dev               # the test framework every lab uses
   libjansson-dev libinih-dev  # the grader: results.json, lab.conf
   unifdef                     # skeletons generated from the reference
@@ -15,6 +26,15 @@ pkgs=(
   python3                     # make mutants
   gcovr                       # coverage reports (make coverage, make grade)
 )
+if [ "$image" = 1 ]; then
+  pkgs+=(
+    gcc-mingw-w64-x86-64 wine wine64  # the Windows-threads lab: cross-compile, run under Wine
+  )
+fi
+if [ "$list" = 1 ]; then
+  printf '%s\n' "${pkgs[@]}"
+  exit 0
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
