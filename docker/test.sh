@@ -8,7 +8,8 @@
 #   - the reference graded in a container scores full marks, with the same
 #     per-test results as the reference graded on this host;
 #   - the skeletons (this checkout's labs/) graded in a container score 0,
-#     each test with a message;
+#     each test with a message; a student's checkout (SUBMISSION=) is graded
+#     with hidden tests, the solved lab at 100;
 #   - the Gradescope zip, unpacked in the /autograder layout inside the
 #     image, sets up with no network and grades a checkout, loose files and
 #     an empty upload.
@@ -176,6 +177,18 @@ if [ -n "$zipall" ] && gradescope empty "$zipall" "$gs/empty" &&
   ok "Gradescope: an upload with no lab in it gets 0 and a message saying what to upload"
 else
   bad "Gradescope explains an empty upload" "$gs/empty.log"
+fi
+
+# -- make docker-grade SUBMISSION=: a student's checkout, hidden tests in ----
+t0=$(date +%s)
+make --no-print-directory docker-grade IMAGE="$IMAGE" SUBMISSION="$gs/checkout" OUT="$tmp/sub" >"$tmp/sub.log" 2>&1
+if [ -f "$tmp/sub/results.json" ] &&
+   [ "$(jq '[.tests[] | select(.name | startswith("02-"))] | (map(.score) | add) == 100' "$tmp/sub/results.json")" = true ] &&
+   [ "$(jq '[.tests[] | select(.name | startswith("10-"))] | (map(.score) | add) == 0' "$tmp/sub/results.json")" = true ] &&
+   [ "$(jq '[.tests[] | select(.visibility == "after_published")] | length' "$tmp/sub/results.json")" -gt 0 ]; then
+  ok "make docker-grade SUBMISSION=checkout: the solved lab 100, the untouched lab 0, hidden tests in ($(( $(date +%s) - t0 )) s)"
+else
+  bad "make docker-grade SUBMISSION=checkout grades it with hidden tests" "$tmp/sub.log"
 fi
 
 docker image rm "$IMAGE" >/dev/null 2>&1 || true
