@@ -25,6 +25,7 @@ pkgs=(
   stress-ng                   # make flake loads the other cores
   python3                     # make mutants
   gcovr                       # coverage reports (make coverage, make grade)
+  gnuplot-nox                 # lab 00's make report draws the costs (PNG)
 )
 if [ "$image" = 1 ]; then
   pkgs+=(
