@@ -62,7 +62,7 @@ OP_NAMES = [o for o, _ in OPERATORS]
 NEVER_FAIL = re.compile(r"^\s*pthread_(mutex_lock|mutex_unlock|mutex_destroy|cond_wait|cond_signal|"
                         r"cond_broadcast|cond_destroy|condattr_init|condattr_destroy|condattr_setclock|"
                         r"join)\s*\(")
-WAIT_CALL = re.compile(r"\bpthread_cond_(timed)?wait\s*\(")
+WAIT_CALL = re.compile(r"\bpthread_cond_(timed|clock)?wait\s*\(|\bSYS_futex\b|\bfutex_wait\w*\s*\(")
 CALLEE_SAVED = {"rbx", "rbp", "r12", "r13", "r14", "r15"}
 
 

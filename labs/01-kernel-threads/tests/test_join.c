@@ -25,25 +25,34 @@ static void *sleeper_body(kthread_t *self, void *p)
 struct watch {
     int main_tid, kt_tid;
     struct sleeper *s;
+    pthread_t main_thread;
     int joined;           /* set by the test's main thread after the join */
 };
 
-/* An ordinary pthread: reads /proc/self/task/<main>/syscall until the main
- * thread sleeps in futex(..., FUTEX_WAIT, tid, ...), then lets the kthread
- * end and checks that the join returns. */
-static void *watcher(void *p)
+/* Signals the joining thread has taken while it waited (SIGUSR1 handler). */
+static int signals_taken;
+
+static void count_signal(int sig)
 {
-    struct watch *w = p;
-    char dir[300], path[320], line[256] = "";
+    (void)sig;
+    __atomic_fetch_add(&signals_taken, 1, __ATOMIC_RELEASE);
+}
+
+/* Reads /proc/self/task/<main>/syscall until the main thread sleeps in
+ * futex(..., FUTEX_WAIT, tid, ...). Fails the test if the join returned
+ * first (early: the message for that case) or used the wrong futex op.
+ * 1: seen asleep; 0: not within 10 s (last line in line). */
+static int await_futex_sleep(struct watch *w, char *line, size_t len, const char *early)
+{
+    char dir[300], path[320];
     task_dir(w->main_tid, dir, sizeof dir);
     snprintf(path, sizeof path, "%s/syscall", dir);
     double end = tl_now() + 10.0 * (double)tl_slow();
-    int seen = 0;
-    while (!seen && tl_now() < end) {
+    while (tl_now() < end) {
         FILE *f = fopen(path, "r");
         if (!f)
             tl_fail("cannot read %s: %s", path, strerror(errno));
-        if (!fgets(line, sizeof line, f))
+        if (!fgets(line, (int)len, f))
             line[0] = '\0';
         fclose(f);
         long nr = -1;
@@ -58,14 +67,40 @@ static void *watcher(void *p)
             if ((op & 127) != FUTEX_WAIT)
                 tl_fail("kthread_join sleeps in futex with op %#lx, expected "
                         "FUTEX_WAIT (0).", op);
-            seen = 1;
-        } else if (__atomic_load_n(&w->joined, __ATOMIC_ACQUIRE)) {
-            tl_fail("kthread_join returned while its thread was still alive (it "
-                    "waits for a flag nobody had set yet): join must wait until "
-                    "the kernel has cleared the tid word. Hint: Task 5.2.");
-        } else {
-            sched_yield();
+            return 1;
         }
+        if (__atomic_load_n(&w->joined, __ATOMIC_ACQUIRE))
+            tl_fail("%s", early);
+        sched_yield();
+    }
+    return 0;
+}
+
+/* An ordinary pthread: waits until the main thread sleeps in the join,
+ * interrupts that sleep with signals (a handler without SA_RESTART, so the
+ * futex call returns EINTR) and checks the join sleeps again each time,
+ * then lets the kthread end and checks that the join returns. */
+static void *watcher(void *p)
+{
+    struct watch *w = p;
+    char line[256] = "";
+    int seen = await_futex_sleep(w, line, sizeof line,
+                                 "kthread_join returned while its thread was still alive (it "
+                                 "waits for a flag nobody had set yet): join must wait until "
+                                 "the kernel has cleared the tid word. Hint: Task 5.2.");
+    for (int k = 0; seen && k < 3; k++) {
+        int before = __atomic_load_n(&signals_taken, __ATOMIC_ACQUIRE);
+        pthread_kill(w->main_thread, SIGUSR1);
+        double end = tl_now() + 10.0 * (double)tl_slow();
+        while (__atomic_load_n(&signals_taken, __ATOMIC_ACQUIRE) == before && tl_now() < end)
+            sched_yield();
+        if (__atomic_load_n(&signals_taken, __ATOMIC_ACQUIRE) == before)
+            tl_fail("a signal sent to the joining thread was not handled within 10 s.");
+        seen = await_futex_sleep(w, line, sizeof line,
+                                 "kthread_join returned after a signal interrupted its "
+                                 "futex wait (futex returns EINTR), while the thread was "
+                                 "still alive: any return from futex only means \"look "
+                                 "again\". Loop until the tid word reads 0. Hint: Task 5.2.");
     }
     if (!seen)
         tl_fail("for 10 s kthread_join did not sleep in futex(&t->tid, FUTEX_WAIT, "
@@ -88,8 +123,12 @@ TL_TEST(join_sleeps_on_the_tid_word, 6, 40, "join futex")
     kthread_t *t;
     KT_CREATE(&t, sleeper_body, &s, 0);
     tl_check(flag_within(&s.started, 10), "the thread never ran. Hint: Tasks 1-3.");
-    struct watch w = {(int)gettid(), (int)kthread_tid(t), &s, 0};
+    struct watch w = {(int)gettid(), (int)kthread_tid(t), &s, pthread_self(), 0};
     QUIET_ATOMIC(&w.joined);
+    struct sigaction sa = {0};
+    sa.sa_handler = count_signal; /* no SA_RESTART: the futex wait returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    tl_check(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction failed");
     tl_check(w.kt_tid > 0, "kthread_tid() of a running thread is %d.", w.kt_tid);
     pthread_t helper;
     tl_check(pthread_create(&helper, NULL, watcher, &w) == 0, "pthread_create failed");
