@@ -1,0 +1,77 @@
+/*
+ * pcancel.c - Task 7: real pthread cancellation of a thread blocked in
+ * read(2), with a cleanup handler that frees what the thread owned.
+ *
+ * read(2) is a cancellation point: with the default deferred type, a
+ * pthread_cancel aimed at a thread blocked there makes glibc's SIGCANCEL
+ * handler end the read and unwind the thread, which runs the handlers
+ * that pthread_cleanup_push registered, innermost first.
+ */
+#include "lc.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#ifdef SOLUTION
+/* What the handler needs: lives on the reader's stack, which is still
+ * there while the handlers run (they run before the frames go). */
+struct pc_ctx {
+    struct pc_reader *r;
+    char *buf;
+};
+
+static void reader_cleanup(void *arg)
+{
+    struct pc_ctx *c = arg;
+    free(c->buf);
+    c->buf = NULL;
+    c->r->cleanup_thread = pthread_self();
+    atomic_store(&c->r->cleaned, 1); /* after cleanup_thread: the join
+                                        publishes both anyway */
+}
+#endif
+
+void *pc_reader_main(void *arg)
+{
+#ifdef SOLUTION
+    struct pc_reader *r = arg;
+    struct pc_ctx ctx = {r, malloc((size_t)r->bufsize)};
+    if (!ctx.buf)
+        return (void *)(intptr_t)-1;
+    ssize_t n; /* outside the push/pop pair: the macros open a block */
+    pthread_cleanup_push(reader_cleanup, &ctx);
+    atomic_store(&r->reading, 1);
+    n = read(r->fd, ctx.buf, (size_t)r->bufsize);
+    pthread_cleanup_pop(1); /* not cancelled: run it ourselves */
+    return (void *)(intptr_t)n;
+#else
+    /* TODO 7.1: allocate r->bufsize bytes; pthread_cleanup_push a handler
+     *           (TODO 7.2) that gets the buffer and r; set r->reading = 1;
+     *           read(r->fd, ...); pthread_cleanup_pop(1); return the count
+     *           as (void *)(intptr_t)n. push and pop are macros that open
+     *           and close a block: declare n before the push.
+     * TODO 7.2: the handler frees the buffer, stores pthread_self() in
+     *           r->cleanup_thread, then sets r->cleaned = 1. */
+    (void)arg;
+    return (void *)(intptr_t)-1;
+#endif
+}
+
+int pc_cancel_and_join(pthread_t tid, void **ret)
+{
+#ifdef SOLUTION
+    int rc = pthread_cancel(tid);
+    if (rc != 0)
+        return rc;
+    return pthread_join(tid, ret);
+#else
+    /* TODO 7.3: pthread_cancel, then pthread_join (a cancel request only
+     *           asks: the join is what waits for the unwinding to end). */
+    (void)tid;
+    (void)ret;
+    return ENOSYS;
+#endif
+}
