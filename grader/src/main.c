@@ -202,6 +202,10 @@ int main(int argc, char **argv)
     umask(022);
     chmod(work, 0711);
     sb_isolation_init(kit, work, g.submission);
+    char *supp = xasprintf("%s/grader/valgrind/helgrind.supp", kit);
+    if (path_exists(supp))
+        tl_helgrind_supp = xasprintf("--suppressions=%s", supp);
+    free(supp);
 
     char *labroot = g.mode == MODE_REFERENCE || (g.mode == MODE_SUBMISSION && have_ref)
                         ? xstrdup(ref) : xasprintf("%s/labs", kit);

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+char *tl_helgrind_supp;
+
 #define TOOL_EXIT 66       /* exit code we ask sanitizers and valgrind to use */
 
 /* Next record of the channel with our magic: returns pointer past it. */
@@ -255,6 +257,8 @@ int run_one(const struct run_ctx *c, const struct test_info *t, char **why, doub
     case TOOL_HELGRIND:
         argv[a++] = "valgrind"; argv[a++] = "-q"; argv[a++] = "--tool=helgrind";
         argv[a++] = "--error-exitcode=66";
+        if (tl_helgrind_supp)
+            argv[a++] = tl_helgrind_supp;
         break;
     case TOOL_DRD:
         argv[a++] = "valgrind"; argv[a++] = "-q"; argv[a++] = "--tool=drd";

@@ -147,6 +147,10 @@ struct item {
     double time_s;
 };
 
+/* "--suppressions=<kit>/grader/valgrind/helgrind.supp" when that file
+ * exists (set once in main), else NULL: reports from inside glibc. */
+extern char *tl_helgrind_supp;
+
 struct run_ctx {
     const char *stage_dir;   /* staging copy of the lab (absolute) */
     const char *variant_dir; /* "build/plain" etc */
