@@ -416,10 +416,11 @@ static void stage_tool(const struct grade_opts *g, const struct lab *l, const ch
                 rp = xasprintf("make -C %s VARIANT=%s run T=%s SEED=%llu", shown, variant + 6, t->name,
                                (unsigned long long)tasks[m].ctx.seed);
             else
-                rp = xasprintf("make -C %s && (cd %s && TL_SLOW=%d TL_SEED=%llu valgrind%s %s --run %s)", shown, shown,
-                               sc->slow, (unsigned long long)tasks[m].ctx.seed,
+                rp = xasprintf("make -C %s && (cd %s && TL_SLOW=%d TL_SEED=%llu valgrind%s%s%s %s --run %s)", shown,
+                               shown, sc->slow, (unsigned long long)tasks[m].ctx.seed,
                                tool == TOOL_HELGRIND ? " --tool=helgrind" : tool == TOOL_DRD ? " --tool=drd" : " --leak-check=full",
-                               t->binary, t->name);
+                               tool == TOOL_HELGRIND && tl_helgrind_supp ? " " : "",
+                               tool == TOOL_HELGRIND && tl_helgrind_supp ? tl_helgrind_supp : "", t->binary, t->name);
             tasks[m].ctx.replay = rp;
             m++;
         }

@@ -11,6 +11,7 @@
 #define COST_TEST_H
 
 #include "tl_harness.h"
+#include "tl_util.h"
 #include "cost.h"
 
 #include <errno.h>
@@ -23,22 +24,6 @@
 #include <sched.h>
 #include <time.h>
 
-static inline const char *ename(int rc)
-{
-    const char *n = rc ? strerrorname_np(rc) : "0";
-    return n ? n : "?";
-}
-
-/* "expected 0" with a pointer to the task when the stub is still there. */
-#define expect_ok(rc, what, task)                                             \
-    tl_check((rc) == 0,                                                       \
-             "%s returned %d (%s), expected 0.%s", (what), (rc), ename(rc),   \
-             (rc) == ENOSYS ? " ENOSYS is the skeleton's stub: do the TODOs "   \
-                              "of " task " in the handout first." : "")
-
-#define expect_rc(rc, want, what, why)                                        \
-    tl_check((rc) == (want), "%s returned %d (%s), expected %s. %s", (what),   \
-             (rc), ename(rc), ename(want), (why))
 
 /* The oracle: cost.h's type-7 rule on a sorted array, as written there. */
 static int oracle_cmp(const void *a, const void *b)
@@ -102,7 +87,7 @@ static inline double time_op(const char *what, cost_op_fn op, void *ctx, int bat
         for (int j = 0; j < batch; j++) {
             int rc = op(ctx);
             tl_check(rc == 0, "%s returned %d (%s) while being timed, expected 0%s", what, rc,
-                     ename(rc), rc == ENOSYS ? ". ENOSYS is the skeleton's stub: do Tasks 3 and 4 of the handout first" : "");
+                     tl_ename(rc), rc == ENOSYS ? ". ENOSYS is the skeleton's stub: do Tasks 3 and 4 of the handout first" : "");
         }
         s[i] = (now_ns() - t0) / batch;
     }

@@ -16,7 +16,7 @@ TL_TEST(process_child_has_own_memory, 3, 20, "create")
     long n = tl_iters(50) + 1;
     for (long i = 0; i < n; i++) {
         int rc = cost_process_create_join(&counter);
-        expect_ok(rc, "cost_process_create_join", T3);
+        tl_expect_ok(rc, "cost_process_create_join", T3);
     }
     tl_check(counter == 0, "after %ld cost_process_create_join calls the parent's counter is "
              "%lu: the increment must happen in the CHILD, whose memory is a copy (TODO 3.2). "
@@ -27,12 +27,12 @@ TL_TEST(process_child_has_own_memory, 3, 20, "create")
              "found a child (%d): every child must be reaped by waitpid, or it stays a zombie "
              "(TODO 3.3)", (int)w);
     int rc = cost_process_create_join(NULL);
-    expect_ok(rc, "cost_process_create_join(NULL)", T3);
+    tl_expect_ok(rc, "cost_process_create_join(NULL)", T3);
     /* A child that ran the body: counted through shared memory here. */
     unsigned long *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     tl_check(shared != MAP_FAILED, "mmap failed in the test");
     rc = cost_process_create_join(shared);
-    expect_ok(rc, "cost_process_create_join", T3);
+    tl_expect_ok(rc, "cost_process_create_join", T3);
     tl_check(*shared == 1, "with ctx in MAP_SHARED memory, the child's increment should be seen "
              "(got %lu, expected 1): did the child run the body before _exit(0)? (TODO 3.2)", *shared);
     munmap(shared, 4096);
@@ -45,7 +45,7 @@ TL_TEST(thread_create_join_counts, 3, 20, "create")
     long n = tl_iters(200) + 1;
     for (long i = 0; i < n; i++) {
         int rc = cost_thread_create_join(&counter);
-        expect_ok(rc, "cost_thread_create_join", T3);
+        tl_expect_ok(rc, "cost_thread_create_join", T3);
         tl_check(counter == (unsigned long)i + 1, "after %ld calls the counter is %lu: each "
                  "thread adds 1, and the join makes it visible before the call returns (TODO 3.4, "
                  "3.5)", i + 1, counter);
@@ -53,7 +53,7 @@ TL_TEST(thread_create_join_counts, 3, 20, "create")
     tl_check(tasks_settle(before) == before, "%d threads in the process after the calls, %d before: "
              "each thread must be joined (TODO 3.5)", task_count(), before);
     int rc = cost_thread_create_join(NULL);
-    expect_ok(rc, "cost_thread_create_join(NULL)", T3);
+    tl_expect_ok(rc, "cost_thread_create_join(NULL)", T3);
 }
 
 TL_TEST(ucontext_create_join_counts, 3, 20, "create")
@@ -63,7 +63,7 @@ TL_TEST(ucontext_create_join_counts, 3, 20, "create")
     long n = tl_iters(1000) + 1;
     for (long i = 0; i < n; i++) {
         int rc = cost_ucontext_create_join(&counter);
-        expect_ok(rc, "cost_ucontext_create_join", T3);
+        tl_expect_ok(rc, "cost_ucontext_create_join", T3);
         tl_check(counter == (unsigned long)i + 1, "after %ld calls the counter is %lu: the context's "
                  "body adds 1 and returns, and uc_link resumes the caller (TODO 3.6, 3.7)", i + 1,
                  counter);
@@ -71,5 +71,5 @@ TL_TEST(ucontext_create_join_counts, 3, 20, "create")
     tl_check(tasks_settle(before) == before, "cost_ucontext_create_join made a kernel thread (%d tasks, "
              "%d before): a user context runs on the caller's thread", task_count(), before);
     int rc = cost_ucontext_create_join(NULL);
-    expect_ok(rc, "cost_ucontext_create_join(NULL)", T3);
+    tl_expect_ok(rc, "cost_ucontext_create_join(NULL)", T3);
 }

@@ -58,13 +58,13 @@ TL_TEST(order_kernel_switch_dearer_than_user, 3, 60, "order slow")
     struct cost_uswitch u;
     memset(&u, 0, sizeof u);
     int rc = cost_pingpong_start(&pp);
-    expect_ok(rc, "cost_pingpong_start", "Task 4 (src/switch.c)");
+    tl_expect_ok(rc, "cost_pingpong_start", "Task 4 (src/switch.c)");
     rc = cost_uswitch_start(&u);
-    expect_ok(rc, "cost_uswitch_start", "Task 4 (src/switch.c)");
+    tl_expect_ok(rc, "cost_uswitch_start", "Task 4 (src/switch.c)");
     struct pair p = compare("cost_uswitch_round", cost_uswitch_round, &u, 200,
                             "cost_pingpong_round", cost_pingpong_round, &pp, 25, 3);
-    expect_ok(cost_pingpong_stop(&pp, NULL), "cost_pingpong_stop", "Task 4 (src/switch.c)");
-    expect_ok(cost_uswitch_stop(&u, NULL), "cost_uswitch_stop", "Task 4 (src/switch.c)");
+    tl_expect_ok(cost_pingpong_stop(&pp, NULL), "cost_pingpong_stop", "Task 4 (src/switch.c)");
+    tl_expect_ok(cost_uswitch_stop(&u, NULL), "cost_uswitch_stop", "Task 4 (src/switch.c)");
     tl_check(p.dear > 3 * p.cheap, "median round trip: two kernel threads through pipes %.0f ns, "
              "two user contexts %.0f ns. A kernel round trip is four system calls and two "
              "wake-ups through the scheduler; a user round trip is two swapcontext calls, so it "

@@ -11,7 +11,7 @@ static void pct_is(const double *v, size_t n, double p, double want, int exact)
 {
     double got = -12345.0;
     int rc = cost_percentile(v, n, p, &got);
-    expect_ok(rc, "cost_percentile", T1);
+    tl_expect_ok(rc, "cost_percentile", T1);
     int ok = exact ? got == want : fabs(got - want) <= 1e-9 * fmax(1.0, fabs(want));
     tl_check(ok, "cost_percentile(%s, n=%zu, p=%g) = %.17g, expected %.17g. Rule (cost.h): "
              "sort, h = (n-1)*p/100, lo = floor(h), x[lo] + (h-lo)*(x[lo+1]-x[lo]). "
@@ -79,14 +79,14 @@ TL_TEST(percentile_leaves_input_alone, 3, 10, "stats")
     memcpy(copy, v, sizeof v);
     double got;
     int rc = cost_percentile(v, 9, 50, &got);
-    expect_ok(rc, "cost_percentile", T1);
+    tl_expect_ok(rc, "cost_percentile", T1);
     tl_check(memcmp(v, copy, sizeof v) == 0, "cost_percentile changed its input: before %s, "
              "after %s. Contract: v is read, never modified. Hint: sort a malloc'd copy (TODO 1.3).",
              show(copy, 9), show(v, 9));
     tl_check(got == 5, "median of 1..9 = %g, expected 5", got);
     struct cost_summary s;
     rc = cost_summarize(v, 9, 2, &s);
-    expect_ok(rc, "cost_summarize", T1);
+    tl_expect_ok(rc, "cost_summarize", T1);
     tl_check(memcmp(v, copy, sizeof v) == 0, "cost_summarize changed its input: before %s, "
              "after %s. Contract: samples is never modified (TODO 1.5).", show(copy, 9), show(v, 9));
 }
@@ -95,18 +95,18 @@ TL_TEST(percentile_rejects_bad_arguments, 4, 10, "stats")
 {
     const double v[] = {1, 2, 3};
     double out = 42;
-    expect_rc(cost_percentile(NULL, 3, 50, &out), EINVAL, "cost_percentile(NULL, 3, 50, &out)", "TODO 1.2.");
-    expect_rc(cost_percentile(v, 3, 50, NULL), EINVAL, "cost_percentile(v, 3, 50, NULL)", "TODO 1.2.");
-    expect_rc(cost_percentile(v, 0, 50, &out), EINVAL, "cost_percentile with n == 0",
+    tl_expect_rc(cost_percentile(NULL, 3, 50, &out), EINVAL, "cost_percentile(NULL, 3, 50, &out)", "TODO 1.2.");
+    tl_expect_rc(cost_percentile(v, 3, 50, NULL), EINVAL, "cost_percentile(v, 3, 50, NULL)", "TODO 1.2.");
+    tl_expect_rc(cost_percentile(v, 0, 50, &out), EINVAL, "cost_percentile with n == 0",
               "There is no percentile of nothing (TODO 1.2).");
-    expect_rc(cost_percentile(v, 3, -0.001, &out), EINVAL, "cost_percentile with p = -0.001", "p must be in [0, 100].");
-    expect_rc(cost_percentile(v, 3, 100.001, &out), EINVAL, "cost_percentile with p = 100.001", "p must be in [0, 100].");
-    expect_rc(cost_percentile(v, 3, NAN, &out), EINVAL, "cost_percentile with p = NaN",
+    tl_expect_rc(cost_percentile(v, 3, -0.001, &out), EINVAL, "cost_percentile with p = -0.001", "p must be in [0, 100].");
+    tl_expect_rc(cost_percentile(v, 3, 100.001, &out), EINVAL, "cost_percentile with p = 100.001", "p must be in [0, 100].");
+    tl_expect_rc(cost_percentile(v, 3, NAN, &out), EINVAL, "cost_percentile with p = NaN",
               "Every comparison with NaN is false: `p < 0 || p > 100` lets it through.");
     const double bad1[] = {1, NAN, 3}, bad2[] = {1, 2, INFINITY}, bad3[] = {-INFINITY, 2, 3};
-    expect_rc(cost_percentile(bad1, 3, 50, &out), EINVAL, "cost_percentile of {1, NaN, 3}", "Reject values that are not finite.");
-    expect_rc(cost_percentile(bad2, 3, 50, &out), EINVAL, "cost_percentile of {1, 2, inf}", "Reject values that are not finite (isfinite).");
-    expect_rc(cost_percentile(bad3, 3, 50, &out), EINVAL, "cost_percentile of {-inf, 2, 3}", "Reject values that are not finite (isfinite).");
+    tl_expect_rc(cost_percentile(bad1, 3, 50, &out), EINVAL, "cost_percentile of {1, NaN, 3}", "Reject values that are not finite.");
+    tl_expect_rc(cost_percentile(bad2, 3, 50, &out), EINVAL, "cost_percentile of {1, 2, inf}", "Reject values that are not finite (isfinite).");
+    tl_expect_rc(cost_percentile(bad3, 3, 50, &out), EINVAL, "cost_percentile of {-inf, 2, 3}", "Reject values that are not finite (isfinite).");
     tl_check(out == 42, "cost_percentile wrote *out = %g on an error: it must leave it untouched", out);
 }
 
@@ -131,7 +131,7 @@ TL_TEST(summary_exact_with_warmup, 5, 10, "stats")
     struct cost_summary got;
     memset(&got, 0, sizeof got);
     int rc = cost_summarize(s1, 8, 2, &got);
-    expect_ok(rc, "cost_summarize", T1);
+    tl_expect_ok(rc, "cost_summarize", T1);
     /* sorted 10 11 12 13 14 120: median 12.5, p90 h=4.5 -> 67, p99 h=4.95 ->
      * 114.7; deviations 2.5 1.5 .5 .5 1.5 107.5, sorted .5 .5 1.5 1.5 2.5 107.5:
      * mad 1.5. */
@@ -145,7 +145,7 @@ TL_TEST(summary_exact_with_warmup, 5, 10, "stats")
     /* No warm-up, odd n. */
     const double s2[] = {5, 1, 4, 2, 3};
     rc = cost_summarize(s2, 5, 0, &got);
-    expect_ok(rc, "cost_summarize", T1);
+    tl_expect_ok(rc, "cost_summarize", T1);
     /* deviations from 3: 2 2 1 1 0 -> sorted 0 1 1 2 2: mad 1 */
     struct cost_summary w2 = {5, 1, 5, 3, 3, 4.6, 4.96, 1};
     summary_is("{5, 1, 4, 2, 3}, warmup 0", &got, &w2, 1e-12);
@@ -153,7 +153,7 @@ TL_TEST(summary_exact_with_warmup, 5, 10, "stats")
     /* One kept sample. */
     const double s3[] = {99, 3.25};
     rc = cost_summarize(s3, 2, 1, &got);
-    expect_ok(rc, "cost_summarize", T1);
+    tl_expect_ok(rc, "cost_summarize", T1);
     struct cost_summary w3 = {1, 3.25, 3.25, 3.25, 3.25, 3.25, 3.25, 0};
     summary_is("{99 | 3.25}, warmup 1", &got, &w3, 0);
 }
@@ -164,14 +164,14 @@ TL_TEST(summary_rejects_bad_arguments, 2, 10, "stats")
     struct cost_summary s, before;
     memset(&s, 0x5a, sizeof s);
     before = s;
-    expect_rc(cost_summarize(NULL, 3, 0, &s), EINVAL, "cost_summarize(NULL, ...)", "TODO 1.4.");
-    expect_rc(cost_summarize(v, 3, 0, NULL), EINVAL, "cost_summarize(v, 3, 0, NULL)", "TODO 1.4.");
-    expect_rc(cost_summarize(v, 3, 3, &s), EINVAL, "cost_summarize with warmup == count",
+    tl_expect_rc(cost_summarize(NULL, 3, 0, &s), EINVAL, "cost_summarize(NULL, ...)", "TODO 1.4.");
+    tl_expect_rc(cost_summarize(v, 3, 0, NULL), EINVAL, "cost_summarize(v, 3, 0, NULL)", "TODO 1.4.");
+    tl_expect_rc(cost_summarize(v, 3, 3, &s), EINVAL, "cost_summarize with warmup == count",
               "Nothing would be left to summarise (TODO 1.4).");
-    expect_rc(cost_summarize(v, 3, 7, &s), EINVAL, "cost_summarize with warmup > count", "TODO 1.4.");
-    expect_rc(cost_summarize(v, 0, 0, &s), EINVAL, "cost_summarize with count == 0", "TODO 1.4.");
+    tl_expect_rc(cost_summarize(v, 3, 7, &s), EINVAL, "cost_summarize with warmup > count", "TODO 1.4.");
+    tl_expect_rc(cost_summarize(v, 0, 0, &s), EINVAL, "cost_summarize with count == 0", "TODO 1.4.");
     const double bad[] = {1, 2, NAN};
-    expect_rc(cost_summarize(bad, 3, 0, &s), EINVAL, "cost_summarize of {1, 2, NaN}",
+    tl_expect_rc(cost_summarize(bad, 3, 0, &s), EINVAL, "cost_summarize of {1, 2, NaN}",
               "A kept sample that is not finite is an error.");
     tl_check(memcmp(&s, &before, sizeof s) == 0, "cost_summarize wrote *out on an error: it must "
              "fill it only on success (TODO 1.6)");

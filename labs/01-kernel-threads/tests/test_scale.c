@@ -99,7 +99,7 @@ TL_TEST(ten_thousand_in_a_row, 5, 60, "scale")
         int rc = kthread_create(&t, seq_body, (void *)(uintptr_t)i, 0);
         tl_check(rc == 0, "kthread_create number %ld of %ld (one at a time, each "
                  "joined before the next) returned %d (%s). Hint: is every "
-                 "stack unmapped by join (Task 5.3)?", i, n, rc, ename(rc));
+                 "stack unmapped by join (Task 5.3)?", i, n, rc, tl_ename(rc));
         void *ret = NULL;
         KT_JOIN(t, &ret);
         tl_check(ret == (void *)(uintptr_t)(i * 3), "thread %ld returned %ld, join "
@@ -143,7 +143,7 @@ static void *creator_main(void *p)
             int rc = kthread_create(&t[i], count_body, (void *)(uintptr_t)(r * BATCH + i + 1), 0);
             if (rc != 0) {
                 snprintf(c->fail, sizeof c->fail, "kthread_create returned %d (%s)",
-                         rc, ename(rc));
+                         rc, tl_ename(rc));
                 return NULL;
             }
             order[i] = i;
@@ -160,7 +160,7 @@ static void *creator_main(void *p)
             int rc = kthread_join(t[i], &ret);
             if (rc != 0 || ret != (void *)(uintptr_t)(r * BATCH + i + 1)) {
                 snprintf(c->fail, sizeof c->fail, "kthread_join returned %d (%s) "
-                         "with value %p, expected 0 and %p", rc, ename(rc), ret,
+                         "with value %p, expected 0 and %p", rc, tl_ename(rc), ret,
                          (void *)(uintptr_t)(r * BATCH + i + 1));
                 return NULL;
             }

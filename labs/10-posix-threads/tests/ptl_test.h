@@ -2,7 +2,7 @@
  * ptl_test.h - helpers shared by lab 10's tests (not part of the API).
  *
  * Worker threads never call tl_fail: they record the first failure in a
- * failbox and stop; the test's main thread reports it after the join.
+ * tl_failbox (tl_util.h) and stop; the test's main thread reports it after the join.
  * Waiting is done by polling state with sched_yield under a deadline that
  * only turns a hang into a message; nothing sleeps to synchronise.
  */
@@ -10,6 +10,7 @@
 #define PTL_TEST_H
 
 #include "tl_harness.h"
+#include "tl_util.h"
 #include "ptl.h"
 
 #include <errno.h>
@@ -22,56 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-static inline const char *ename(int rc)
-{
-    const char *n = rc ? strerrorname_np(rc) : "0";
-    return n ? n : "?";
-}
 
-/* "expected 0" with a pointer to the task when the stub is still there. */
-#define expect_ok(rc, what, task)                                             \
-    tl_check((rc) == 0,                                                       \
-             "%s returned %d (%s), expected 0.%s", (what), (rc), ename(rc),   \
-             (rc) == ENOSYS ? " ENOSYS is the skeleton's stub: do the TODOs "   \
-                              "of " task " in the handout first." : "")
-
-#define expect_rc(rc, want, what, why)                                        \
-    tl_check((rc) == (want), "%s returned %d (%s), expected %s. %s", (what),   \
-             (rc), ename(rc), ename(want), (why))
-
-/* ---- first failure of any thread ---------------------------------- */
-struct failbox {
-    pthread_mutex_t m;
-    atomic_int failed;
-    char msg[1024];
-};
-#define FAILBOX_INIT { PTHREAD_MUTEX_INITIALIZER, 0, "" }
-
-__attribute__((format(printf, 2, 3)))
-static inline void fb_fail(struct failbox *fb, const char *fmt, ...)
-{
-    pthread_mutex_lock(&fb->m);
-    if (!atomic_load(&fb->failed)) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(fb->msg, sizeof fb->msg, fmt, ap);
-        va_end(ap);
-        atomic_store(&fb->failed, 1);
-    }
-    pthread_mutex_unlock(&fb->m);
-}
-
-static inline int fb_failed(struct failbox *fb)
-{
-    return atomic_load(&fb->failed);
-}
-
-/* Call on the main thread after the workers are joined. */
-#define fb_report(fb)                                                         \
-    do {                                                                      \
-        if (fb_failed(fb))                                                    \
-            tl_fail("%s", (fb)->msg);                                         \
-    } while (0)
 
 /* ---- threads ------------------------------------------------------- */
 /* Test threads run through a trampoline that marks them finished under a
@@ -114,7 +66,7 @@ static inline void start_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
     pthread_mutex_unlock(&tthreads_m);
     tl_check(t != NULL, "the test ran out of thread slots (stuck threads from earlier tests?)");
     int rc = pthread_create(&t->tid, NULL, tthread_main, t);
-    tl_check(rc == 0, "the test could not create a thread: %s", ename(rc));
+    tl_check(rc == 0, "the test could not create a thread: %s", tl_ename(rc));
     pthread_mutex_lock(&tthreads_m);
     *tid = t->tid;
     pthread_mutex_unlock(&tthreads_m);

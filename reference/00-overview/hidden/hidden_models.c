@@ -13,20 +13,20 @@ TL_TEST(hidden_uswitch_two_at_once, 3, 20, "switch")
     struct cost_uswitch a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    expect_ok(cost_uswitch_start(&a), "cost_uswitch_start(a)", T4);
-    expect_ok(cost_uswitch_start(&b), "cost_uswitch_start(b)", T4);
+    tl_expect_ok(cost_uswitch_start(&a), "cost_uswitch_start(a)", T4);
+    tl_expect_ok(cost_uswitch_start(&b), "cost_uswitch_start(b)", T4);
     tl_check(a.stack != b.stack, "two coroutines share one stack");
     long n = tl_iters(5000) + 2;
     for (long i = 0; i < n; i++) {
-        expect_ok(cost_uswitch_round(&a), "cost_uswitch_round(a)", T4);
+        tl_expect_ok(cost_uswitch_round(&a), "cost_uswitch_round(a)", T4);
         if (i % 3 == 0)
-            expect_ok(cost_uswitch_round(&b), "cost_uswitch_round(b)", T4);
+            tl_expect_ok(cost_uswitch_round(&b), "cost_uswitch_round(b)", T4);
     }
     unsigned long sa = 0, sb = 0;
-    expect_ok(cost_uswitch_stop(&b, &sb), "cost_uswitch_stop(b)", T4);
+    tl_expect_ok(cost_uswitch_stop(&b, &sb), "cost_uswitch_stop(b)", T4);
     tl_check(a.served == (unsigned long)n, "coroutine a served %lu of %ld rounds after b "
              "stopped: each coroutine keeps its own state in its own struct", a.served, n);
-    expect_ok(cost_uswitch_stop(&a, &sa), "cost_uswitch_stop(a)", T4);
+    tl_expect_ok(cost_uswitch_stop(&a, &sa), "cost_uswitch_stop(a)", T4);
     tl_check(sa == (unsigned long)n && sb == (unsigned long)((n + 2) / 3), "served a=%lu b=%lu, "
              "expected %ld and %ld", sa, sb, n, (n + 2) / 3);
 }
@@ -35,17 +35,17 @@ TL_TEST(hidden_pingpong_measured, 3, 30, "switch")
 {
     int fds = fd_count();
     struct cost_pingpong a = {0}, b = {0};
-    expect_ok(cost_pingpong_start(&a), "cost_pingpong_start(a)", T4);
-    expect_ok(cost_pingpong_start(&b), "cost_pingpong_start(b)", T4);
+    tl_expect_ok(cost_pingpong_start(&a), "cost_pingpong_start(a)", T4);
+    tl_expect_ok(cost_pingpong_start(&b), "cost_pingpong_start(b)", T4);
     double s[6];
     int rc = cost_measure(cost_pingpong_round, &a, 10, 5, s);
-    expect_ok(rc, "cost_measure(cost_pingpong_round, a, 10, 5)", "Task 2 (src/measure.c)");
+    tl_expect_ok(rc, "cost_measure(cost_pingpong_round, a, 10, 5)", "Task 2 (src/measure.c)");
     rc = cost_measure(cost_pingpong_round, &b, 3, 6, s);
-    expect_ok(rc, "cost_measure(cost_pingpong_round, b, 3, 6)", "Task 2 (src/measure.c)");
+    tl_expect_ok(rc, "cost_measure(cost_pingpong_round, b, 3, 6)", "Task 2 (src/measure.c)");
     unsigned long sa = 0, sb = 0;
-    expect_ok(cost_pingpong_stop(&a, &sa), "cost_pingpong_stop(a)", T4);
-    expect_ok(cost_pingpong_round(&b), "cost_pingpong_round(b)", T4);
-    expect_ok(cost_pingpong_stop(&b, &sb), "cost_pingpong_stop(b)", T4);
+    tl_expect_ok(cost_pingpong_stop(&a, &sa), "cost_pingpong_stop(a)", T4);
+    tl_expect_ok(cost_pingpong_round(&b), "cost_pingpong_round(b)", T4);
+    tl_expect_ok(cost_pingpong_stop(&b, &sb), "cost_pingpong_stop(b)", T4);
     tl_check(sa == 50 && sb == 19 && a.rounds == 50 && b.rounds == 19, "two ping-pongs: served "
              "%lu and %lu, rounds %lu and %lu; expected 50 and 19", sa, sb, a.rounds, b.rounds);
     tl_check(fd_count() == fds, "%d descriptors open after two start/stop pairs, %d before",
@@ -55,31 +55,31 @@ TL_TEST(hidden_pingpong_measured, 3, 30, "switch")
 TL_TEST(hidden_memory_arguments_and_sizes, 2, 60, "memory")
 {
     struct cost_mem m;
-    expect_rc(cost_thread_memory(0, &m), EINVAL, "cost_thread_memory(0)", "n >= 1.");
-    expect_rc(cost_thread_memory(COST_MAX_UNITS + 1, &m), EINVAL,
+    tl_expect_rc(cost_thread_memory(0, &m), EINVAL, "cost_thread_memory(0)", "n >= 1.");
+    tl_expect_rc(cost_thread_memory(COST_MAX_UNITS + 1, &m), EINVAL,
               "cost_thread_memory(COST_MAX_UNITS + 1)", "n <= COST_MAX_UNITS.");
-    expect_rc(cost_thread_memory(2, NULL), EINVAL, "cost_thread_memory(2, NULL)", "out NULL.");
-    expect_rc(cost_ucontext_memory(0, 65536, &m), EINVAL, "cost_ucontext_memory(0, ...)", "n >= 1.");
-    expect_rc(cost_ucontext_memory(COST_MAX_UNITS + 1, 65536, &m), EINVAL,
+    tl_expect_rc(cost_thread_memory(2, NULL), EINVAL, "cost_thread_memory(2, NULL)", "out NULL.");
+    tl_expect_rc(cost_ucontext_memory(0, 65536, &m), EINVAL, "cost_ucontext_memory(0, ...)", "n >= 1.");
+    tl_expect_rc(cost_ucontext_memory(COST_MAX_UNITS + 1, 65536, &m), EINVAL,
               "cost_ucontext_memory(COST_MAX_UNITS + 1, ...)", "n <= COST_MAX_UNITS.");
-    expect_rc(cost_ucontext_memory(2, COST_MIN_STACK - 4096, &m), EINVAL,
+    tl_expect_rc(cost_ucontext_memory(2, COST_MIN_STACK - 4096, &m), EINVAL,
               "cost_ucontext_memory with a stack below COST_MIN_STACK", "See cost.h.");
-    expect_rc(cost_ucontext_memory(2, 65536 + 8, &m), EINVAL,
+    tl_expect_rc(cost_ucontext_memory(2, 65536 + 8, &m), EINVAL,
               "cost_ucontext_memory with a stack that is not a page multiple", "See cost.h.");
-    expect_rc(cost_ucontext_memory(2, 65536, NULL), EINVAL, "cost_ucontext_memory(.., NULL)", "out NULL.");
+    tl_expect_rc(cost_ucontext_memory(2, 65536, NULL), EINVAL, "cost_ucontext_memory(.., NULL)", "out NULL.");
     memset(&m, 0, sizeof m);
     int rc = cost_ucontext_memory(1, COST_MIN_STACK, &m);
-    expect_ok(rc, "cost_ucontext_memory(1, COST_MIN_STACK)", "Task 5 (src/memory.c)");
+    tl_expect_ok(rc, "cost_ucontext_memory(1, COST_MIN_STACK)", "Task 5 (src/memory.c)");
     tl_check(m.n == 1 && m.virt_per >= COST_MIN_STACK && m.virt_per <= COST_MIN_STACK + 8192,
              "one context with a %d-byte stack: n %zu, reserved %.0f bytes", COST_MIN_STACK, m.n,
              m.virt_per);
     rc = cost_ucontext_memory(8, 256 * 1024, &m);
-    expect_ok(rc, "cost_ucontext_memory(8, 256 KiB)", "Task 5 (src/memory.c)");
+    tl_expect_ok(rc, "cost_ucontext_memory(8, 256 KiB)", "Task 5 (src/memory.c)");
     tl_check(m.n == 8 && m.virt_per >= 250 * 1024 && m.virt_per <= 264 * 1024,
              "8 contexts with 256 KiB stacks: n %zu, reserved %.0f bytes each (expected about "
              "262144)", m.n, m.virt_per);
     rc = cost_thread_memory(1, &m);
-    expect_ok(rc, "cost_thread_memory(1)", "Task 5 (src/memory.c)");
+    tl_expect_ok(rc, "cost_thread_memory(1)", "Task 5 (src/memory.c)");
     tl_check(m.n == 1, "cost_thread_memory(1): n = %zu", m.n);
 }
 
@@ -132,13 +132,13 @@ TL_TEST(hidden_errors_no_descriptors, 1, 30, "errors")
     while (nfill > 0)
         close(fill[--nfill]);
     setrlimit(RLIMIT_NOFILE, &saved);
-    expect_rc(r1, EMFILE, "cost_pingpong_start with no descriptor free", "pipe's errno (TODO 4.1).");
-    expect_rc(r2, EMFILE, "cost_pingpong_start with room for one pipe only",
+    tl_expect_rc(r1, EMFILE, "cost_pingpong_start with no descriptor free", "pipe's errno (TODO 4.1).");
+    tl_expect_rc(r2, EMFILE, "cost_pingpong_start with room for one pipe only",
               "The second pipe fails: close the first, return pipe's errno (TODO 4.1).");
     tl_check(!running, "cost_pingpong_start failed but set running = 1");
-    expect_rc(r3, EMFILE, "cost_thread_memory with no descriptor free", "pipe's errno (TODO 5.2).");
-    expect_rc(r4, EMFILE, "cost_thread_memory with room for one pipe only", "TODO 5.2.");
-    expect_rc(r5, EMFILE, "cost_read_vm with no descriptor free", "fopen's errno (TODO 5.1).");
+    tl_expect_rc(r3, EMFILE, "cost_thread_memory with no descriptor free", "pipe's errno (TODO 5.2).");
+    tl_expect_rc(r4, EMFILE, "cost_thread_memory with room for one pipe only", "TODO 5.2.");
+    tl_expect_rc(r5, EMFILE, "cost_read_vm with no descriptor free", "fopen's errno (TODO 5.1).");
     tl_check(left == fds, "after the failed calls %d descriptors are open, %d before: a "
              "failing call must close what it opened", left, fds);
     tl_check(tasks_settle(tasks) == tasks, "a failed call left a thread behind");
@@ -287,10 +287,10 @@ TL_TEST(hidden_memory_calls_leak_nothing, 1, 60, "memory")
     for (size_t n = 1; n <= 5; n += 2) {
         memset(&m, 0, sizeof m);
         int rc = cost_thread_memory(n, &m);
-        expect_ok(rc, "cost_thread_memory", "Task 5 (src/memory.c)");
+        tl_expect_ok(rc, "cost_thread_memory", "Task 5 (src/memory.c)");
         tl_check(m.n == n, "cost_thread_memory(%zu): n = %zu", n, m.n);
         rc = cost_ucontext_memory(n, 65536, &m);
-        expect_ok(rc, "cost_ucontext_memory", "Task 5 (src/memory.c)");
+        tl_expect_ok(rc, "cost_ucontext_memory", "Task 5 (src/memory.c)");
         tl_check(m.n == n, "cost_ucontext_memory(%zu): n = %zu", n, m.n);
     }
 }

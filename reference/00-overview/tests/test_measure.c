@@ -71,7 +71,7 @@ TL_TEST(measure_calls_and_samples_exact, 4, 20, "measure")
         s[i] = -1;
     struct counter c = {0, 0, 0};
     int rc = cost_measure(count_op, &c, 7, 10, s);
-    expect_ok(rc, "cost_measure(op, ctx, batch 7, count 10, s)", T2);
+    tl_expect_ok(rc, "cost_measure(op, ctx, batch 7, count 10, s)", T2);
     tl_check(c.calls == 70, "cost_measure with batch 7 and count 10 called op %lu times, "
              "expected exactly 70 (TODO 2.4)", c.calls);
     for (int i = 0; i < 10; i++)
@@ -82,7 +82,7 @@ TL_TEST(measure_calls_and_samples_exact, 4, 20, "measure")
      * call, cannot be below that (the clock guarantees it). */
     struct counter slow = {0, 0, 200e3};
     rc = cost_measure(count_op, &slow, 3, 4, s);
-    expect_ok(rc, "cost_measure", T2);
+    tl_expect_ok(rc, "cost_measure", T2);
     for (int i = 0; i < 4; i++)
         tl_check(s[i] >= 200e3 * 0.999, "samples[%d] = %.0f ns per call, but every call took at "
                  "least 200000 ns of CLOCK_MONOTONIC: time the whole batch with cost_now_ns() "
@@ -92,7 +92,7 @@ TL_TEST(measure_calls_and_samples_exact, 4, 20, "measure")
      * divided into anything smaller. */
     struct counter one = {0, 0, 200e3};
     rc = cost_measure(count_op, &one, 1, 2, s);
-    expect_ok(rc, "cost_measure", T2);
+    tl_expect_ok(rc, "cost_measure", T2);
     tl_check(s[0] >= 200e3 * 0.999 && s[1] >= 200e3 * 0.999, "batch 1: samples %.0f %.0f ns, "
              "expected >= 200000 each", s[0], s[1]);
     tl_check(one.calls == 2, "batch 1, count 2 called op %lu times", one.calls);
@@ -105,16 +105,16 @@ TL_TEST(measure_stops_at_first_error, 2, 10, "measure")
         s[i] = -1;
     struct counter c = {0, 13, 0};
     int rc = cost_measure(count_op, &c, 5, 10, s);
-    expect_rc(rc, EPIPE, "cost_measure when the 13th call of op returns EPIPE",
+    tl_expect_rc(rc, EPIPE, "cost_measure when the 13th call of op returns EPIPE",
               "Return op's error at once (TODO 2.4).");
     tl_check(c.calls == 13, "op returned EPIPE on call 13 but cost_measure went on to %lu calls: "
              "stop at the first error", c.calls);
     tl_check(s[0] >= 0 && s[1] >= 0 && s[2] == -1, "with batch 5 the first two samples "
              "(calls 1-10) complete and the third does not: samples %g %g %g", s[0], s[1], s[2]);
-    expect_rc(cost_measure(NULL, &c, 1, 1, s), EINVAL, "cost_measure(NULL op)", "TODO 2.3.");
-    expect_rc(cost_measure(count_op, &c, 1, 1, NULL), EINVAL, "cost_measure(samples NULL)", "TODO 2.3.");
-    expect_rc(cost_measure(count_op, &c, 0, 1, s), EINVAL, "cost_measure(batch 0)", "TODO 2.3.");
-    expect_rc(cost_measure(count_op, &c, 1, 0, s), EINVAL, "cost_measure(count 0)", "TODO 2.3.");
+    tl_expect_rc(cost_measure(NULL, &c, 1, 1, s), EINVAL, "cost_measure(NULL op)", "TODO 2.3.");
+    tl_expect_rc(cost_measure(count_op, &c, 1, 1, NULL), EINVAL, "cost_measure(samples NULL)", "TODO 2.3.");
+    tl_expect_rc(cost_measure(count_op, &c, 0, 1, s), EINVAL, "cost_measure(batch 0)", "TODO 2.3.");
+    tl_expect_rc(cost_measure(count_op, &c, 1, 0, s), EINVAL, "cost_measure(count 0)", "TODO 2.3.");
     tl_check(c.calls == 13, "cost_measure called op on invalid arguments");
 }
 
@@ -124,7 +124,7 @@ TL_TEST(bench_summarizes_after_warmup, 2, 20, "measure")
     struct cost_summary s;
     memset(&s, 0, sizeof s);
     int rc = cost_bench(count_op, &c, 2, 9, 3, &s);
-    expect_ok(rc, "cost_bench(op, ctx, batch 2, count 9, warmup 3)", T2);
+    tl_expect_ok(rc, "cost_bench(op, ctx, batch 2, count 9, warmup 3)", T2);
     tl_check(c.calls == 18, "cost_bench with batch 2, count 9 called op %lu times, expected 18 "
              "(the warm-up samples are taken too, then dropped)", c.calls);
     tl_check(s.n == 6, "cost_bench(count 9, warmup 3) summarised n = %zu samples, expected 6", s.n);
@@ -132,14 +132,14 @@ TL_TEST(bench_summarizes_after_warmup, 2, 20, "measure")
              "cost_bench summary min %.0f median %.0f p90 %.0f max %.0f: each call spins 50000 ns, "
              "and min <= median <= p90 <= max", s.min, s.median, s.p90, s.max);
     struct counter e = {0, 4, 0};
-    expect_rc(cost_bench(count_op, &e, 1, 9, 3, &s), EPIPE, "cost_bench when op fails",
+    tl_expect_rc(cost_bench(count_op, &e, 1, 9, 3, &s), EPIPE, "cost_bench when op fails",
               "Pass op's error on.");
     unsigned long calls = c.calls;
-    expect_rc(cost_bench(count_op, &c, 1, 3, 3, &s), EINVAL, "cost_bench with warmup == count", "TODO 2.5.");
-    expect_rc(cost_bench(count_op, &c, 1, 3, 4, &s), EINVAL, "cost_bench with warmup > count", "TODO 2.5.");
-    expect_rc(cost_bench(count_op, &c, 0, 3, 1, &s), EINVAL, "cost_bench with batch 0", "TODO 2.5.");
-    expect_rc(cost_bench(NULL, &c, 1, 3, 1, &s), EINVAL, "cost_bench(NULL op)", "TODO 2.5.");
-    expect_rc(cost_bench(count_op, &c, 1, 3, 1, NULL), EINVAL, "cost_bench(out NULL)", "TODO 2.5.");
+    tl_expect_rc(cost_bench(count_op, &c, 1, 3, 3, &s), EINVAL, "cost_bench with warmup == count", "TODO 2.5.");
+    tl_expect_rc(cost_bench(count_op, &c, 1, 3, 4, &s), EINVAL, "cost_bench with warmup > count", "TODO 2.5.");
+    tl_expect_rc(cost_bench(count_op, &c, 0, 3, 1, &s), EINVAL, "cost_bench with batch 0", "TODO 2.5.");
+    tl_expect_rc(cost_bench(NULL, &c, 1, 3, 1, &s), EINVAL, "cost_bench(NULL op)", "TODO 2.5.");
+    tl_expect_rc(cost_bench(count_op, &c, 1, 3, 1, NULL), EINVAL, "cost_bench(out NULL)", "TODO 2.5.");
     tl_check(c.calls == calls, "cost_bench called op %lu times before returning EINVAL: check "
              "the arguments BEFORE measuring (cost.h)", c.calls - calls);
 }

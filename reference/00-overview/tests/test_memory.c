@@ -15,7 +15,7 @@ static struct cost_vm vm(void)
 {
     struct cost_vm v = {-1, -1};
     int rc = cost_read_vm(&v);
-    expect_ok(rc, "cost_read_vm", T5);
+    tl_expect_ok(rc, "cost_read_vm", T5);
     return v;
 }
 
@@ -41,7 +41,7 @@ TL_TEST(read_vm_sees_a_mapping, 3, 20, "memory")
     tl_check(c.size_kb - b.size_kb < 4096, "touching pages of a mapping changed VmSize by %ld kB",
              c.size_kb - b.size_kb);
     munmap(m, len);
-    expect_rc(cost_read_vm(NULL), EINVAL, "cost_read_vm(NULL)", "TODO 5.1.");
+    tl_expect_rc(cost_read_vm(NULL), EINVAL, "cost_read_vm(NULL)", "TODO 5.1.");
 }
 
 TL_TEST(memory_reservation_vs_commit, 4, 60, "memory slow")
@@ -51,12 +51,12 @@ TL_TEST(memory_reservation_vs_commit, 4, 60, "memory slow")
     memset(&u, 0, sizeof u);
     int tasks = baseline_tasks();
     int rc = cost_thread_memory(32, &t);
-    expect_ok(rc, "cost_thread_memory(32)", T5);
+    tl_expect_ok(rc, "cost_thread_memory(32)", T5);
     tl_check(tasks_settle(tasks) == tasks, "cost_thread_memory left %d threads behind: release and "
              "join them (TODO 5.4)", task_count() - tasks);
     struct cost_vm v0 = vm();
     rc = cost_ucontext_memory(32, 64 * 1024, &u);
-    expect_ok(rc, "cost_ucontext_memory(32, 64 KiB)", T5);
+    tl_expect_ok(rc, "cost_ucontext_memory(32, 64 KiB)", T5);
     struct cost_vm v1 = vm();
     tl_check(t.n == 32 && u.n == 32, "n = %zu (threads), %zu (contexts), expected 32", t.n, u.n);
     tl_check(u.virt_per >= 60 * 1024 && u.virt_per <= 96 * 1024, "a user context with a 64 KiB "

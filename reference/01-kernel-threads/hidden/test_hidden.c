@@ -85,14 +85,14 @@ TL_TEST(hidden_failures_leave_nothing_behind, 4, 20, "errors")
         kthread_t *t = (kthread_t *)0x1;
         last_map = NULL;
         mprotect_on_map_failed = 0;
-        fault_after(cases[i].n);
+        tl_fault_after(cases[i].n);
         int rc = kthread_create(&t, ret_body, NULL, 0);
-        int fired = fault_disarm();
+        int fired = tl_fault_disarm();
         tl_check(fired, "kthread_create returned %d (%s) after fewer than %ld calls "
                  "to mmap, mprotect and kt_clone (that order is expected: Tasks "
-                 "2.2, 2.3, 4.4).", rc, ename(rc), cases[i].n);
+                 "2.2, 2.3, 4.4).", rc, tl_ename(rc), cases[i].n);
         tl_check(rc == cases[i].want, "when %s, kthread_create returned %d (%s), "
-                 "expected %s.", cases[i].what, rc, ename(rc), ename(cases[i].want));
+                 "expected %s.", cases[i].what, rc, tl_ename(rc), tl_ename(cases[i].want));
         tl_check(t == (kthread_t *)0x1, "when %s, kthread_create failed but wrote "
                  "*out.", cases[i].what);
         tl_check(!mprotect_on_map_failed, "when %s, kt_stack_alloc went on and "
@@ -104,7 +104,7 @@ TL_TEST(hidden_failures_leave_nothing_behind, 4, 20, "errors")
                      "when %s, kthread_create returned %s but the mapping %#lx-%#lx "
                      "it got from mmap is still (partly) mapped: a failed create "
                      "must unmap what it mapped (Tasks 2.3, 4.5).", cases[i].what,
-                     ename(rc), (unsigned long)lo, (unsigned long)hi + 1);
+                     tl_ename(rc), (unsigned long)lo, (unsigned long)hi + 1);
         }
     }
     int v = 5;

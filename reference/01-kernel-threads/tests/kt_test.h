@@ -13,6 +13,7 @@
 #define KT_TEST_H
 
 #include "tl_harness.h"
+#include "tl_util.h"
 #include "kt.h"
 
 #include <errno.h>
@@ -29,18 +30,13 @@
 #include <unistd.h>
 #include <valgrind/helgrind.h>
 
-static inline const char *ename(int rc)
-{
-    const char *n = rc ? strerrorname_np(rc) : "0";
-    return n ? n : "?";
-}
 
 #define KT_CREATE(tp, fn, arg, size)                                          \
     do {                                                                      \
         int kt_rc_ = kthread_create((tp), (fn), (arg), (size));               \
         tl_check(kt_rc_ == 0,                                                 \
                  "kthread_create(%s, stack %zu) returned %d (%s), expected "  \
-                 "0.%s", #fn, (size_t)(size), kt_rc_, ename(kt_rc_),          \
+                 "0.%s", #fn, (size_t)(size), kt_rc_, tl_ename(kt_rc_),          \
                  kt_rc_ == ENOSYS ? " ENOSYS: the skeleton's stub; handout "  \
                                     "Tasks 1-4." : "");                       \
     } while (0)
@@ -50,7 +46,7 @@ static inline const char *ename(int rc)
         int kt_rc_ = kthread_join((t), (retp));                               \
         tl_check(kt_rc_ == 0,                                                 \
                  "kthread_join of a live, never joined thread returned %d "   \
-                 "(%s), expected 0.%s", kt_rc_, ename(kt_rc_),                \
+                 "(%s), expected 0.%s", kt_rc_, tl_ename(kt_rc_),                \
                  kt_rc_ == ESRCH ? " ESRCH: is the thread in the registry "   \
                  "(handout Task 6)?" : kt_rc_ == ENOSYS ? " ENOSYS: the "     \
                  "skeleton's stub; handout Task 5." : "");                    \
@@ -214,7 +210,7 @@ __attribute__((unused)) static int page_mapped(uintptr_t addr)
 
 /* lab.conf links every test program with -Wl,--wrap=mmap,mprotect,kt_clone:
  * the calls your kt.c makes to those functions come here first (libc's
- * own calls do not). By default they go straight through. fault_after(n)
+ * own calls do not). By default they go straight through. tl_fault_after(n)
  * makes the n-th wrapped call from now on THIS thread fail (ENOMEM for
  * mmap/mprotect, -EAGAIN for kt_clone), once. The last kt_clone call of
  * this thread is recorded in last_clone. */
@@ -227,8 +223,6 @@ int __wrap_mprotect(void *addr, size_t len, int prot);
 long __wrap_kt_clone(unsigned long flags, void *stack_top, int *ptid,
                      int *ctid, kthread_t *t);
 
-static __thread long fault_countdown; /* 0: off */
-static __thread int fault_fired;
 
 struct clone_call {
     int n;                    /* calls so far on this thread */
@@ -244,30 +238,10 @@ static __thread struct clone_call last_clone;
 static __thread void *last_map;
 static __thread size_t last_map_len;
 
-__attribute__((unused)) static void fault_after(long n)
-{
-    fault_fired = 0;
-    fault_countdown = n;
-}
-
-__attribute__((unused)) static int fault_disarm(void)
-{
-    fault_countdown = 0;
-    return fault_fired;
-}
-
-static int fault_now(void)
-{
-    if (fault_countdown > 0 && --fault_countdown == 0) {
-        fault_fired = 1;
-        return 1;
-    }
-    return 0;
-}
 
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    if (fault_now()) {
+    if (tl_fault_now()) {
         errno = ENOMEM;
         return MAP_FAILED;
     }
@@ -286,7 +260,7 @@ int __wrap_mprotect(void *addr, size_t len, int prot)
 {
     if (addr == MAP_FAILED)
         mprotect_on_map_failed = 1;
-    if (fault_now()) {
+    if (tl_fault_now()) {
         errno = ENOMEM;
         return -1;
     }
@@ -302,7 +276,7 @@ long __wrap_kt_clone(unsigned long flags, void *stack_top, int *ptid,
     last_clone.ptid = ptid;
     last_clone.ctid = ctid;
     last_clone.t = t;
-    last_clone.ret = fault_now() ? -EAGAIN : __real_kt_clone(flags, stack_top, ptid, ctid, t);
+    last_clone.ret = tl_fault_now() ? -EAGAIN : __real_kt_clone(flags, stack_top, ptid, ctid, t);
     return last_clone.ret;
 }
 

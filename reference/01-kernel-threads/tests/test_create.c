@@ -297,7 +297,7 @@ TL_TEST(create_rejects_bad_arguments, 3, 20, "create errors")
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = kthread_create(bad[i].out, bad[i].fn, NULL, bad[i].size);
         tl_check(rc == EINVAL, "kthread_create with %s returned %d (%s), expected "
-                 "EINVAL (kt.h). Hint: Task 4.1.", bad[i].what, rc, ename(rc));
+                 "EINVAL (kt.h). Hint: Task 4.1.", bad[i].what, rc, tl_ename(rc));
         tl_check(t == (kthread_t *)0x1, "kthread_create with %s failed but wrote "
                  "*out.", bad[i].what);
     }
@@ -310,7 +310,7 @@ TL_TEST(create_rejects_bad_arguments, 3, 20, "create errors")
         int rc = kthread_create(&t, nop_body, &good[i], good[i]);
         tl_check(rc == 0, "kthread_create with stack_size %zu (%s, allowed) "
                  "returned %d (%s).", good[i], i ? "KT_MAX_STACK" : "KT_MIN_STACK",
-                 rc, ename(rc));
+                 rc, tl_ename(rc));
         KT_JOIN(t, &ret);
         tl_check(ret == &good[i], "join delivered %p, expected %p.", ret,
                  (void *)&good[i]);

@@ -136,7 +136,7 @@ TL_TEST(join_sleeps_on_the_tid_word, 6, 40, "join futex")
     int rc = kthread_join(t, &ret);
     flag_set(&w.joined);
     pthread_join(helper, NULL);
-    tl_check(rc == 0, "kthread_join returned %d (%s).", rc, ename(rc));
+    tl_check(rc == 0, "kthread_join returned %d (%s).", rc, tl_ename(rc));
     tl_check(ret == (void *)0x5a, "join delivered %p, expected 0x5a.", ret);
 }
 
@@ -152,14 +152,14 @@ TL_TEST(join_errors, 4, 10, "join errors")
 {
     int rc = kthread_join(NULL, NULL);
     tl_check(rc == ESRCH, "kthread_join(NULL) returned %d (%s), expected ESRCH "
-             "(kt.h).", rc, ename(rc));
+             "(kt.h).", rc, tl_ename(rc));
     /* A pointer to something that is not a thread: it must not be read. */
     static char junk[256];
     memset(junk, 0xff, sizeof junk);
     rc = kthread_join((kthread_t *)junk, NULL);
     tl_check(rc == ESRCH, "kthread_join of a pointer that kthread_create never "
              "returned gave %d (%s), expected ESRCH. Hint: look the handle up in "
-             "the registry, comparing pointers only (Task 6.2).", rc, ename(rc));
+             "the registry, comparing pointers only (Task 6.2).", rc, tl_ename(rc));
     kthread_t *t;
     int v = 7;
     KT_CREATE(&t, nop_body_for_errors, &v, 0);
@@ -168,7 +168,7 @@ TL_TEST(join_errors, 4, 10, "join errors")
     tl_check(rc == ESRCH, "a second kthread_join of the same thread returned %d "
              "(%s), expected ESRCH: the first join took it out of the registry "
              "(and freed it; it must not be touched again). Hint: Task 5.1.",
-             rc, ename(rc));
+             rc, tl_ename(rc));
 }
 
 /* ------------------------------------------------------------------ */

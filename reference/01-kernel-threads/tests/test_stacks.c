@@ -6,47 +6,6 @@
 
 #include <signal.h>
 
-struct map_look {
-    uintptr_t addr;          /* an address on the thread's stack */
-    int found;               /* the mapping holding addr was found */
-    uintptr_t lo, hi;        /* that mapping */
-    char perms[8];
-    int below_found;         /* a mapping ends exactly at lo */
-    uintptr_t blo, bhi;
-    char bperms[8];
-};
-
-static void look_up_maps(struct map_look *m)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return;
-    char line[512];
-    uintptr_t plo = 0, phi = 0;
-    char pperms[8] = "";
-    while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        char perms[8];
-        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3)
-            continue;
-        if (m->addr >= lo && m->addr < hi) {
-            m->found = 1;
-            m->lo = lo;
-            m->hi = hi;
-            snprintf(m->perms, sizeof m->perms, "%s", perms);
-            if (phi == lo) {
-                m->below_found = 1;
-                m->blo = plo;
-                m->bhi = phi;
-                snprintf(m->bperms, sizeof m->bperms, "%s", pperms);
-            }
-        }
-        plo = lo;
-        phi = hi;
-        snprintf(pperms, sizeof pperms, "%s", perms);
-    }
-    fclose(f);
-}
 
 struct parked {
     int go, started;
@@ -73,9 +32,9 @@ TL_TEST(guard_page_below_stack, 4, 10, "stack guard")
     kthread_t *t;
     KT_CREATE(&t, parked_body, &k, GUARD_TEST_STACK);
     tl_check(flag_within(&k.started, 10), "the thread never ran. Hint: Tasks 1-3.");
-    struct map_look m = {0};
+    struct tl_map_look m = {0};
     m.addr = k.local;
-    look_up_maps(&m);
+    tl_maps_look(&m);
     flag_set(&k.go);
     KT_JOIN(t, NULL);
     tl_check(m.found, "no mapping in /proc/self/maps holds the thread's stack "
@@ -102,21 +61,11 @@ TL_TEST(guard_page_below_stack, 4, 10, "stack guard")
 
 /* ------------------------------------------------------------------ */
 
-__attribute__((noinline)) static int recurse(int depth)
-{
-    volatile char frame[512];
-    frame[0] = (char)depth;
-    frame[511] = (char)depth;
-    if (depth > 10 * 1000 * 1000)
-        return frame[0];
-    return recurse(depth + 1) + frame[511];
-}
-
 static void *overflow_body(kthread_t *self, void *p)
 {
     (void)self;
     (void)p;
-    return (void *)(intptr_t)recurse(0);
+    return (void *)(intptr_t)tl_overflow_stack(0);
 }
 
 static void overflow_child(void *p)
@@ -151,32 +100,20 @@ TL_TEST(overflow_hits_the_guard, 5, 20, "stack guard")
 
 enum { UNMAP_N = 50, UNMAP_SZ = 1 << 20 };
 
-static long vm_size_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    long kib = -1;
-    char line[256];
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %ld", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
-}
 
 TL_TEST(stacks_unmapped_after_join, 5, 30, "stack join")
 {
     static struct parked k[UNMAP_N];
     kthread_t *t[UNMAP_N];
     int lines0 = maps_lines();
-    long vm0 = vm_size_kib();
+    long vm0 = tl_vm_size_kib();
     for (int round = 0; round < 3; round++) {
         memset(k, 0, sizeof k);
         for (int i = 0; i < UNMAP_N; i++)
             KT_CREATE(&t[i], parked_body, &k[i], UNMAP_SZ);
         for (int i = 0; i < UNMAP_N; i++)
             tl_check(flag_within(&k[i].started, 10), "thread %d never ran.", i);
-        long during = vm_size_kib();
+        long during = tl_vm_size_kib();
         for (int i = 0; i < UNMAP_N; i++)
             flag_set(&k[i].go);
         for (int i = 0; i < UNMAP_N; i++)
@@ -190,7 +127,7 @@ TL_TEST(stacks_unmapped_after_join, 5, 30, "stack join")
                      "round %d: after kthread_join, thread %d's stack page %#lx is "
                      "still mapped: join must munmap the stack (Tasks 2.5, 5.3).",
                      round + 1, i, (unsigned long)k[i].local);
-        long vm1 = vm_size_kib();
+        long vm1 = tl_vm_size_kib();
         int lines1 = maps_lines();
         tl_check(vm1 - vm0 < 1024 && lines1 <= lines0 + 16,
                  "round %d: after joining %d threads with 1 MiB stacks the address "

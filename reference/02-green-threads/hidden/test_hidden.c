@@ -226,7 +226,7 @@ TL_TEST(hidden_detach, 1, 10, "join detach")
     enum { N = 48 };
     det_done = 0;
     GT_START();
-    long before = vm_size_kib();
+    long before = tl_vm_size_kib();
     gt_t t[N];
     for (int i = 0; i < N; i++)
         GT_SPAWN(t[i], det_worker, (void *)(intptr_t)(i % 3 == 0), 1 << 20);
@@ -244,7 +244,7 @@ TL_TEST(hidden_detach, 1, 10, "join detach")
             tl_check(gt_detach(t[i]) == 0, "gt_detach(%d) of an exited, "
                      "unjoined thread failed (errno %d: %s).", t[i], errno,
                      strerror(errno));
-    long after = vm_size_kib();
+    long after = tl_vm_size_kib();
     tl_check(after - before < 8 * 1024,
              "after %d detached threads with 1 MiB stacks exited, the address "
              "space is %ld KiB larger than before: a detached thread's stack "
@@ -556,7 +556,7 @@ TL_TEST(hidden_sleepers_not_starved, 1, 15, "sleep")
 
 /* ------------------------------------------------------------------ */
 /* Out of memory: each allocation that gt_init, gt_spawn, gt_read and   */
-/* gt_write make fails in turn (gt_fault_after in gt_test.h); the call  */
+/* gt_write make fails in turn (tl_fault_after in tl_util.h); the call  */
 /* must fail cleanly with ENOMEM, leaving nothing behind (the valgrind  */
 /* stage also runs this test and counts every leaked byte).             */
 /* ------------------------------------------------------------------ */
@@ -571,10 +571,10 @@ static int oom_pipe[2];
         int done_ = 0;                                                        \
         for (long n_ = 1; n_ <= OOM_MAX_CALLS && !done_; n_++) {              \
             errno = 0;                                                        \
-            gt_fault_after(n_);                                               \
+            tl_fault_after(n_);                                               \
             long rc_ = (long)(call);                                          \
             int e_ = errno;                                                   \
-            int fired_ = gt_fault_disarm();                                   \
+            int fired_ = tl_fault_disarm();                                   \
             if (!fired_) {                                                    \
                 tl_check(ok_expr, "%s returned %ld (errno %d: %s) with no "   \
                          "allocation failing: with memory available it must " \
@@ -627,7 +627,7 @@ TL_TEST(hidden_out_of_memory, 2, 30, "errors")
      * stack it mapped. */
     static gt_t ids[OOM_SPAWNS];
     for (int k = 0; k < OOM_SPAWNS; k++) {
-        long before = vm_size_kib();
+        long before = tl_vm_size_kib();
         OOM_LOOP("gt_spawn(fn, arg, 4 MiB)",
                  ids[k] = gt_spawn(oom_noop, NULL, OOM_STACK), rc_ > 0,
                  do {
@@ -636,7 +636,7 @@ TL_TEST(hidden_out_of_memory, 2, 30, "errors")
                               "allocation %ld): mmap's result must be checked "
                               "before the guard page is set up; on MAP_FAILED "
                               "return -1 at once. Hint: Task 2.2.", n_);
-                     long after = vm_size_kib();
+                     long after = tl_vm_size_kib();
                      tl_check(after - before < OOM_STACK / 2048,
                               "gt_spawn(4 MiB) failed with ENOMEM at allocation "
                               "%ld, yet the address space grew by %ld KiB: a "
@@ -705,7 +705,7 @@ TL_TEST(hidden_fini_releases_unjoined, 1, 20, "exit fini")
      * of two are where a table of ids is most likely to be exactly full. */
     enum { N = 62, SZ = 1 << 20 };
     fu_ran = 0;
-    long before = vm_size_kib();
+    long before = tl_vm_size_kib();
     GT_START();
     gt_t t;
     for (int i = 0; i < N; i++)
@@ -713,7 +713,7 @@ TL_TEST(hidden_fini_releases_unjoined, 1, 20, "exit fini")
     tl_check(t == N + 1, "the %d-th spawned thread got id %d, expected %d (ids "
              "are 2, 3, 4, ... in spawn order).", N, t, N + 1);
     GT_STOP();
-    long after = vm_size_kib();
+    long after = tl_vm_size_kib();
     tl_check(fu_ran == N, "gt_fini returned after %d of the %d unjoined threads "
              "ran: it must run the others until every one has exited (Task "
              "5.6).", fu_ran, N);

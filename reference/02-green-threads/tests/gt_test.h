@@ -5,6 +5,7 @@
 #define GT_TEST_H
 
 #include "tl_harness.h"
+#include "tl_util.h"
 #include "gt.h"
 
 #include <errno.h>
@@ -48,19 +49,6 @@
                  gt_rc_, errno, strerror(errno));                             \
     } while (0)
 
-/* This process's virtual size in KiB, from /proc/self/status; -1 if unknown. */
-__attribute__((unused)) static long vm_size_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    long kib = -1;
-    char line[256];
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %ld", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
-}
 
 /* ------------------------------------------------------------------ */
 /* Fault injection: out of memory on demand                           */
@@ -69,9 +57,9 @@ __attribute__((unused)) static long vm_size_kib(void)
 /* lab.conf links every test program with -Wl,--wrap=malloc,calloc,realloc,
  * mmap,mprotect (and clock_gettime, below): the calls your code makes to
  * those functions come here first (libc's own calls do not). By default they go straight through to
- * the real function. gt_fault_after(n) arms a fault on THIS kernel thread:
+ * the real function. tl_fault_after(n) arms a fault on THIS kernel thread:
  * the n-th wrapped call from now fails with ENOMEM (NULL or MAP_FAILED or
- * -1), once; the calls before and after it succeed. gt_fault_disarm()
+ * -1), once; the calls before and after it succeed. tl_fault_disarm()
  * turns it off and says whether the fault was injected. */
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -88,49 +76,24 @@ void *__wrap_realloc(void *p, size_t size);
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int __wrap_mprotect(void *addr, size_t len, int prot);
 
-static __thread long gt_fault_countdown; /* 0: off */
-static __thread int gt_fault_fired;
-
-__attribute__((unused)) static void gt_fault_after(long n)
-{
-    gt_fault_fired = 0;
-    gt_fault_countdown = n;
-}
-
-__attribute__((unused)) static int gt_fault_disarm(void)
-{
-    gt_fault_countdown = 0;
-    return gt_fault_fired;
-}
-
-static int gt_fault_now(void)
-{
-    if (gt_fault_countdown > 0 && --gt_fault_countdown == 0) {
-        gt_fault_fired = 1;
-        errno = ENOMEM;
-        return 1;
-    }
-    return 0;
-}
-
 void *__wrap_malloc(size_t size)
 {
-    return gt_fault_now() ? NULL : __real_malloc(size);
+    return tl_fault_errno(ENOMEM) ? NULL : __real_malloc(size);
 }
 
 void *__wrap_calloc(size_t n, size_t size)
 {
-    return gt_fault_now() ? NULL : __real_calloc(n, size);
+    return tl_fault_errno(ENOMEM) ? NULL : __real_calloc(n, size);
 }
 
 void *__wrap_realloc(void *p, size_t size)
 {
-    return gt_fault_now() ? NULL : __real_realloc(p, size);
+    return tl_fault_errno(ENOMEM) ? NULL : __real_realloc(p, size);
 }
 
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    return gt_fault_now() ? MAP_FAILED : __real_mmap(addr, len, prot, flags, fd, off);
+    return tl_fault_errno(ENOMEM) ? MAP_FAILED : __real_mmap(addr, len, prot, flags, fd, off);
 }
 
 /* Set when mprotect is called on MAP_FAILED: a failed mmap went unnoticed. */
@@ -140,7 +103,7 @@ int __wrap_mprotect(void *addr, size_t len, int prot)
 {
     if (addr == MAP_FAILED)
         gt_fault_mprotect_failed_map = 1;
-    return gt_fault_now() ? -1 : __real_mprotect(addr, len, prot);
+    return tl_fault_errno(ENOMEM) ? -1 : __real_mprotect(addr, len, prot);
 }
 
 /* A clock the test controls: with --wrap=clock_gettime, gt_clock_set(ns)

@@ -12,56 +12,13 @@
 
 /* ------------------------------------------------------------------ */
 
-struct map_look {
-    uintptr_t addr;          /* an address on the thread's stack */
-    int found;               /* the mapping holding addr was found */
-    uintptr_t lo, hi;        /* that mapping */
-    char perms[8];
-    int below_found;         /* a mapping ends exactly at lo */
-    uintptr_t blo, bhi;
-    char bperms[8];
-    char bname[128];
-};
-
-static void look_up_maps(struct map_look *m)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return;
-    char line[512];
-    struct { uintptr_t lo, hi; char perms[8]; char name[128]; } prev = {0, 0, "", ""};
-    while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        char perms[8], name[128] = "";
-        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %127s", &lo, &hi, perms, name) < 3)
-            continue;
-        if (m->addr >= lo && m->addr < hi) {
-            m->found = 1;
-            m->lo = lo;
-            m->hi = hi;
-            snprintf(m->perms, sizeof m->perms, "%s", perms);
-            if (prev.hi == lo) {
-                m->below_found = 1;
-                m->blo = prev.lo;
-                m->bhi = prev.hi;
-                snprintf(m->bperms, sizeof m->bperms, "%s", prev.perms);
-                snprintf(m->bname, sizeof m->bname, "%s", prev.name);
-            }
-        }
-        prev.lo = lo;
-        prev.hi = hi;
-        snprintf(prev.perms, sizeof prev.perms, "%s", perms);
-        snprintf(prev.name, sizeof prev.name, "%s", name);
-    }
-    fclose(f);
-}
 
 static void *maps_worker(void *p)
 {
-    struct map_look *m = p;
+    struct tl_map_look *m = p;
     volatile char here = 0;
     m->addr = (uintptr_t)&here;
-    look_up_maps(m);
+    tl_maps_look(m);
     return NULL;
 }
 
@@ -70,7 +27,7 @@ static void *maps_worker(void *p)
 
 TL_TEST(guard_page_below_stack, 2, 10, "stack guard")
 {
-    struct map_look m = {0};
+    struct tl_map_look m = {0};
     GT_START();
     gt_t t;
     GT_SPAWN(t, maps_worker, &m, GUARD_TEST_STACK);
@@ -97,20 +54,10 @@ TL_TEST(guard_page_below_stack, 2, 10, "stack guard")
 
 /* ------------------------------------------------------------------ */
 
-__attribute__((noinline)) static int recurse(int depth)
-{
-    volatile char frame[512];
-    frame[0] = (char)depth;
-    frame[511] = (char)depth;
-    if (depth > 10 * 1000 * 1000)
-        return frame[0];
-    return recurse(depth + 1) + frame[511];
-}
-
 static void *overflow_worker(void *p)
 {
     (void)p;
-    return (void *)(intptr_t)recurse(0);
+    return (void *)(intptr_t)tl_overflow_stack(0);
 }
 
 static void overflow_child(void *p)
@@ -160,14 +107,14 @@ TL_TEST(stacks_released_after_join, 2, 10, "stack join")
     enum { N = 64, SZ = 1 << 20 };
     GT_START();
     gt_t t[N];
-    long before = vm_size_kib();
+    long before = tl_vm_size_kib();
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < N; i++)
             GT_SPAWN(t[i], touch_and_yield, NULL, SZ);
-        long during = vm_size_kib();
+        long during = tl_vm_size_kib();
         for (int i = 0; i < N; i++)
             GT_JOIN(t[i], NULL);
-        long after = vm_size_kib();
+        long after = tl_vm_size_kib();
         tl_check(during - before >= (long)N * (SZ / 1024),
                  "with %d threads of 1 MiB stacks alive the address space grew "
                  "by only %ld KiB: each stack must be its own mmap of at least "

@@ -35,14 +35,14 @@ static void give(int n, int broadcast)
     tk.n += n;
     int rc = broadcast ? lc_cond_broadcast(&tk.c) : lc_cond_signal(&tk.c);
     pthread_mutex_unlock(&tk.m);
-    expect_ok(rc, broadcast ? "lc_cond_broadcast" : "lc_cond_signal", T4);
+    tl_expect_ok(rc, broadcast ? "lc_cond_broadcast" : "lc_cond_signal", T4);
 }
 
 static void start_queued(lc_thread **t, int n)
 {
     for (int i = 0; i < n; i++) {
         int rc = lc_create(&t[i], take_token, ITEM(i + 1), LC_JOINABLE);
-        expect_ok(rc, "lc_create", T2);
+        tl_expect_ok(rc, "lc_create", T2);
         tl_check(wait_state(t[i], LC_BLOCKED), "waiter %d never blocked in lc_cond_wait (state %s)", i,
                  lc_state_name(lc_state(t[i])));
     }
@@ -85,7 +85,7 @@ TL_TEST(hidden_signal_fifo_and_broadcast, 4, 30, "cond")
     /* A plain pthread joins a thread; then four threads wait in the layer. */
     lc_thread *sp;
     int rc = lc_create(&sp, spinner, ITEM(11), LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     static struct pj pj;
     pj.t = sp;
     pj.rc = -1;
@@ -101,7 +101,7 @@ TL_TEST(hidden_signal_fifo_and_broadcast, 4, 30, "cond")
              "woken when its target terminated, while other threads waited in the layer: "
              "lc_timedjoin returned %s, value %p. lc_exit must signal t->ended, where a joiner "
              "that is not an lc thread waits. Hint: " T2 ", TODO 2.5.",
-             ename(pj.rc), pj.ret);
+             tl_ename(pj.rc), pj.ret);
 
     give(1, 0);
     tl_check(wait_state(t[0], LC_TERMINATED), "four threads queued on an lc_cond in the order 0, 1, 2, "
@@ -116,7 +116,7 @@ TL_TEST(hidden_signal_fifo_and_broadcast, 4, 30, "cond")
         void *ret;
         int rc = lc_timedjoin(t[i], &ret, hang_ms());
         tl_check(rc == 0, "after lc_cond_broadcast with enough tokens for everyone, waiter %d did not "
-                 "end (lc_timedjoin: %s). Hint: " T4 ", TODO 4.4: broadcast wakes every waiter.", i, ename(rc));
+                 "end (lc_timedjoin: %s). Hint: " T4 ", TODO 4.4: broadcast wakes every waiter.", i, tl_ename(rc));
         tl_check(ret == ITEM(i + 1), "waiter %d returned %p", i, ret);
     }
     tl_check(tk.c.head == NULL && tk.c.tail == NULL, "the queue is not empty after everyone left");
@@ -128,16 +128,16 @@ TL_TEST(hidden_cancel_does_not_steal_signal, 3, 30, "cond cancel")
     tk.n = 0;
     start_queued(t, 2);
     int rc = lc_cancel(t[0]);
-    expect_ok(rc, "lc_cancel", T5);
+    tl_expect_ok(rc, "lc_cancel", T5);
     give(1, 0); /* at once: the cancel must have taken t[0] off the queue */
     void *ret = NULL;
     rc = lc_timedjoin(t[1], &ret, hang_ms());
     tl_check(rc == 0 && ret == ITEM(2), "waiter 0 was cancelled, then lc_cond_signal was called with "
              "one token: waiter 1 must get it, but its lc_timedjoin returned %s (value %p). lc_cancel "
              "takes its target off the queue at once, so a signal never goes to a cancelled thread. "
-             "Hint: " T5 ", TODO 5.1.", ename(rc), ret);
+             "Hint: " T5 ", TODO 5.1.", tl_ename(rc), ret);
     rc = lc_timedjoin(t[0], &ret, hang_ms());
-    expect_ok(rc, "lc_timedjoin of the cancelled waiter", T3);
+    tl_expect_ok(rc, "lc_timedjoin of the cancelled waiter", T3);
     tl_check(ret == LC_CANCELED, "the cancelled waiter ended with %p, expected LC_CANCELED", ret);
     tl_check(tk.n == 0, "%d tokens left: the cancelled waiter took one", tk.n);
 }
@@ -168,7 +168,7 @@ TL_TEST(hidden_joiner_is_blocked, 3, 30, "join states")
     static struct jn a;
     a.target = w[0];
     int rc = lc_create(&j, lc_joiner, &a, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     /* Wait for the second BLOCKED: the untimed join. */
     double end = tl_now() + hang_secs();
     enum lc_state s[LC_LOG_MAX];
@@ -178,9 +178,9 @@ TL_TEST(hidden_joiner_is_blocked, 3, 30, "join states")
              "BLOCKED (after its timed join gave up). Hint: " T3 ", TODO 3.1.", lc_state_name(lc_state(j)));
     /* lc_join is no cancellation point here: a cancel may wake it to look,
      * but it waits on. */
-    expect_ok(lc_cancel(j), "lc_cancel of a thread in lc_join", T5);
+    tl_expect_ok(lc_cancel(j), "lc_cancel of a thread in lc_join", T5);
     rc = lc_timedjoin(j, NULL, 30);
-    expect_rc(rc, ETIMEDOUT, "lc_timedjoin(joiner, 30) while the joiner waits for a blocked thread",
+    tl_expect_rc(rc, ETIMEDOUT, "lc_timedjoin(joiner, 30) while the joiner waits for a blocked thread",
               "The joiner cannot end before its target.");
     tl_check(lc_state(j) == LC_BLOCKED, "an lc thread in lc_join left its wait after lc_cancel (state "
              "%s), while its target is still blocked: lc_join is not a cancellation point in this "
@@ -191,9 +191,9 @@ TL_TEST(hidden_joiner_is_blocked, 3, 30, "join states")
              lc_state_name(lc_state(j)));
     expect_log(j, want, "an lc thread that times out in lc_timedjoin(20 ms) and then lc_joins (it makes "
                "itself RUNNABLE at the deadline; the target does it as it terminates)");
-    expect_ok(lc_join(j, NULL), "lc_join", T3);
-    expect_rc(a.rc_timed, ETIMEDOUT, "lc_timedjoin(…, 20) by an lc thread", "");
-    expect_ok(a.rc, "lc_join by an lc thread", T3);
+    tl_expect_ok(lc_join(j, NULL), "lc_join", T3);
+    tl_expect_rc(a.rc_timed, ETIMEDOUT, "lc_timedjoin(…, 20) by an lc thread", "");
+    tl_expect_ok(a.rc, "lc_join by an lc thread", T3);
     tl_check(a.ret == ITEM(1), "the joiner got %p, expected %p", a.ret, ITEM(1));
 }
 
@@ -231,14 +231,14 @@ TL_TEST(hidden_handlers_run_at_return, 3, 30, "cleanup cancel")
     static atomic_int go;
     lc_thread *t;
     int rc = lc_create(&t, handlers_at_return, &go, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     rc = lc_cancel(t);
-    expect_ok(rc, "lc_cancel", T5);
+    tl_expect_ok(rc, "lc_cancel", T5);
     atomic_store(&go, 1);
     void *ret = NULL;
     rc = lc_timedjoin(t, &ret, hang_ms());
-    expect_ok(rc, "lc_timedjoin", T3);
-    expect_rc(hfull_rc, ENOSPC, "lc_cleanup_push with LC_CLEANUP_MAX handlers pushed", "Hint: " T6 ".");
+    tl_expect_ok(rc, "lc_timedjoin", T3);
+    tl_expect_rc(hfull_rc, ENOSPC, "lc_cleanup_push with LC_CLEANUP_MAX handlers pushed", "Hint: " T6 ".");
     tl_check(ret == ITEM(77), "the thread returned 77 with a cancel pending but no cancellation point "
              "after it; it ended with %p. Hint: returning from fn is not a cancellation point.", ret);
     tl_check(strcmp(hseq, "XS") == 0, "handlers left at return ran as \"%s\", expected \"XS\": "
@@ -287,16 +287,16 @@ TL_TEST(hidden_cancel_at_entry_after_end_and_self, 3, 30, "cancel")
     for (int i = 0; i < 3; i++) {
         lc_thread *t;
         int rc = lc_create(&t, entry_body, &e[i], LC_JOINABLE);
-        expect_ok(rc, "lc_create", T2);
+        tl_expect_ok(rc, "lc_create", T2);
         if (i < 2)
-            expect_ok(lc_cancel(t), "lc_cancel", T5);
+            tl_expect_ok(lc_cancel(t), "lc_cancel", T5);
         atomic_store(&e[i].go, 1);
         tl_check(wait_state(t, LC_TERMINATED), "a thread with a cancel pending that calls %s never "
                  "ended (state %s). Hint: " T5 ".", what[i], lc_state_name(lc_state(t)));
         expect_log(t, no_wait, "a thread cancelled before it reached a cancellation point (it must "
                    "act at the entry of the wait, never BLOCKED)");
         void *ret;
-        expect_ok(lc_join(t, &ret), "lc_join", T3);
+        tl_expect_ok(lc_join(t, &ret), "lc_join", T3);
         tl_check(ret == LC_CANCELED, "%s with a cancel pending: exit value %p, expected LC_CANCELED",
                  what[i], ret);
     }
@@ -306,11 +306,11 @@ TL_TEST(hidden_cancel_at_entry_after_end_and_self, 3, 30, "cancel")
 
     lc_thread *t;
     int rc = lc_create(&t, just_value, ITEM(9), LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     tl_check(wait_state(t, LC_TERMINATED), "never TERMINATED");
-    expect_ok(lc_cancel(t), "lc_cancel of a TERMINATED thread", T5);
+    tl_expect_ok(lc_cancel(t), "lc_cancel of a TERMINATED thread", T5);
     void *ret;
-    expect_ok(lc_join(t, &ret), "lc_join", T3);
+    tl_expect_ok(lc_join(t, &ret), "lc_join", T3);
     tl_check(ret == ITEM(9), "a cancel sent after the thread ended changed its exit value to %p "
              "(expected %p): it must change nothing", ret, ITEM(9));
 }
@@ -322,18 +322,18 @@ TL_TEST(hidden_out_of_memory, 2, 30, "create errors")
     fail_alloc(1);
     int rc = lc_create(&t, just_value, NULL, LC_JOINABLE);
     fail_alloc(0);
-    expect_rc(rc, ENOMEM, "lc_create when calloc/malloc fails", "Hint: " T2 ", TODO 2.1.");
+    tl_expect_rc(rc, ENOMEM, "lc_create when calloc/malloc fails", "Hint: " T2 ", TODO 2.1.");
     tl_check(t == (lc_thread *)ITEM(1), "a failed lc_create wrote %p to *out", (void *)t);
     fail_create(1);
     rc = lc_create(&t, just_value, NULL, LC_DETACHED);
     fail_create(0);
-    expect_rc(rc, EAGAIN, "lc_create when pthread_create fails with EAGAIN", "Return pthread_create's "
+    tl_expect_rc(rc, EAGAIN, "lc_create when pthread_create fails with EAGAIN", "Return pthread_create's "
               "error (and free the record: the memory stage checks). Hint: " T2 ", TODO 2.3.");
     tl_check(t == (lc_thread *)ITEM(1), "a failed lc_create wrote %p to *out", (void *)t);
     rc = lc_create(&t, just_value, ITEM(4), LC_JOINABLE);
-    expect_ok(rc, "lc_create after the failures (the layer's lock must have been released)", T2);
+    tl_expect_ok(rc, "lc_create after the failures (the layer's lock must have been released)", T2);
     void *ret;
-    expect_ok(lc_timedjoin(t, &ret, hang_ms()), "lc_timedjoin", T3);
+    tl_expect_ok(lc_timedjoin(t, &ret, hang_ms()), "lc_timedjoin", T3);
     tl_check(ret == ITEM(4), "exit value %p", ret);
 }
 

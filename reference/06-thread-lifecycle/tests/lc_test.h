@@ -2,7 +2,7 @@
  * lc_test.h - helpers shared by lab 06's tests (not part of the API).
  *
  * Threads of the layer never call tl_fail: they record the first failure
- * in a failbox, and the test's main thread reports it. Waiting is polling
+ * in a tl_failbox (tl_util.h), and the test's main thread reports it. Waiting is polling
  * an observable state (lc_state, a flag, a free() seen) with sched_yield
  * under a deadline that only turns a hang into a message: nothing sleeps
  * to synchronise. Every thread the tests hand to lc_create starts with
@@ -13,6 +13,7 @@
 #define LC_TEST_H
 
 #include "tl_harness.h"
+#include "tl_util.h"
 #include "lc.h"
 
 #include <errno.h>
@@ -33,54 +34,12 @@
 #define T6 "Task 6 (cleanup handlers, src/lc.c)"
 #define T7 "Task 7 (src/pcancel.c)"
 
-static inline const char *ename(int rc)
-{
-    const char *n = rc ? strerrorname_np(rc) : "0";
-    return n ? n : "?";
-}
-
-#define expect_ok(rc, what, task)                                             \
-    tl_check((rc) == 0, "%s returned %d (%s), expected 0.%s", (what), (rc),    \
-             ename(rc),                                                       \
-             (rc) == ENOSYS ? " ENOSYS is the skeleton's stub: do the TODOs "   \
-                              "of " task " in the handout first." : "")
-
-#define expect_rc(rc, want, what, why)                                        \
-    tl_check((rc) == (want), "%s returned %d (%s), expected %s. %s", (what),   \
-             (rc), ename(rc), ename(want), (why))
 
 #define ITEM(v) ((void *)(uintptr_t)(v))
 
 /* Every thread function the tests give lc_create starts with this. */
 #define TPROLOGUE() pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL)
 
-/* ---- first failure of any thread ---------------------------------- */
-struct failbox {
-    pthread_mutex_t m;
-    atomic_int failed;
-    char msg[1024];
-};
-#define FAILBOX_INIT { PTHREAD_MUTEX_INITIALIZER, 0, "" }
-
-__attribute__((format(printf, 2, 3)))
-static inline void fb_fail(struct failbox *fb, const char *fmt, ...)
-{
-    pthread_mutex_lock(&fb->m);
-    if (!atomic_load(&fb->failed)) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(fb->msg, sizeof fb->msg, fmt, ap);
-        va_end(ap);
-        atomic_store(&fb->failed, 1);
-    }
-    pthread_mutex_unlock(&fb->m);
-}
-
-#define fb_report(fb)                                                         \
-    do {                                                                      \
-        if (atomic_load(&(fb)->failed))                                       \
-            tl_fail("%s", (fb)->msg);                                         \
-    } while (0)
 
 /* ---- deadlines ----------------------------------------------------- */
 /* How long a test gives a state before calling it a hang: 10 s (more
@@ -198,7 +157,7 @@ static inline void gate_open(struct gate *g)
     g->open = 1;
     int rc = lc_cond_broadcast(&g->c);
     pthread_mutex_unlock(&g->m);
-    expect_ok(rc, "lc_cond_broadcast", T4);
+    tl_expect_ok(rc, "lc_cond_broadcast", T4);
 }
 
 /* ---- fault injection and the watch on free() ----------------------- */

@@ -46,12 +46,12 @@ TL_TEST(cleanup_lifo_and_pop, 4, 10, "cleanup")
     static int rcs[6] = {-1, -1, -1, -1, -1, -1};
     lc_thread *t;
     int rc = lc_create(&t, cleanup_body, rcs, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     void *ret = NULL;
     rc = lc_timedjoin(t, &ret, hang_ms());
-    expect_ok(rc, "lc_timedjoin", T3);
+    tl_expect_ok(rc, "lc_timedjoin", T3);
     for (int i = 0; i < 6; i++)
-        expect_ok(rcs[i], i == 2 || i == 5 ? "lc_cleanup_pop" : "lc_cleanup_push", T6);
+        tl_expect_ok(rcs[i], i == 2 || i == 5 ? "lc_cleanup_pop" : "lc_cleanup_push", T6);
     tl_check(strcmp(ord.seq, "B||CA") == 0, "push A, push B, pop(1), push C, push D, pop(0), "
              "lc_exit: the handlers ran as \"%s\", expected \"B||CA\" ('|' marks the thread's "
              "own steps): pop(1) runs the top handler at once, pop(0) discards it, and lc_exit runs "
@@ -97,11 +97,11 @@ TL_TEST(cancel_wakes_cond_waiter, 5, 20, "cancel cond")
     static struct cw c = {GATE_INIT, 0, 0};
     lc_thread *t;
     int rc = lc_create(&t, cw_body, &c, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     tl_check(wait_state(t, LC_BLOCKED), "the thread never blocked in lc_cond_wait (state %s). Hint: " T4 ".",
              lc_state_name(lc_state(t)));
     rc = lc_cancel(t);
-    expect_ok(rc, "lc_cancel of a thread blocked in lc_cond_wait", T5);
+    tl_expect_ok(rc, "lc_cancel of a thread blocked in lc_cond_wait", T5);
     tl_check(wait_state(t, LC_TERMINATED), "lc_cancel did not end a thread blocked in lc_cond_wait "
              "(state %s %.0f s later; nobody signals that condition). lc_cancel must end the wait "
              "(take it off the queue, make it RUNNABLE) and the thread must act on the request. The "
@@ -113,7 +113,7 @@ TL_TEST(cancel_wakes_cond_waiter, 5, 20, "cancel cond")
              "signal would go to a thread that is gone. Hint: " T5 ", TODO 5.1.");
     void *ret = NULL;
     rc = lc_join(t, &ret);
-    expect_ok(rc, "lc_join of a cancelled thread", T3);
+    tl_expect_ok(rc, "lc_join of a cancelled thread", T3);
     tl_check(ret == LC_CANCELED, "a cancelled thread's exit value is %p, expected LC_CANCELED (%p). "
              "Hint: " T5 ".", ret, LC_CANCELED);
     tl_check(atomic_load(&c.returned) == 0, "lc_cond_wait returned to its caller after a cancel: a "
@@ -142,17 +142,17 @@ TL_TEST(cancel_wakes_sleeper, 3, 20, "cancel sleep")
 {
     lc_thread *t;
     int rc = lc_create(&t, long_sleep, NULL, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     tl_check(wait_state(t, LC_BLOCKED), "a thread in lc_sleep(one hour) was never seen BLOCKED "
              "(state %s). Hint: " T4 ", TODO 4.1.", lc_state_name(lc_state(t)));
     rc = lc_cancel(t);
-    expect_ok(rc, "lc_cancel of a sleeping thread", T5);
+    tl_expect_ok(rc, "lc_cancel of a sleeping thread", T5);
     void *ret = NULL;
     rc = lc_timedjoin(t, &ret, hang_ms());
     tl_check(rc == 0, "lc_cancel did not end a one-hour lc_sleep: lc_timedjoin(%ld ms) returned %s "
              "(thread state %s). The canceller makes a BLOCKED thread RUNNABLE, and the sleeper's "
              "wait loop sees that it is no longer BLOCKED. PTHREAD cancellation is disabled in the "
-             "test's threads. Hint: " T5 ", TODO 5.1; " T4 ", TODO 4.1.", hang_ms(), ename(rc),
+             "test's threads. Hint: " T5 ", TODO 5.1; " T4 ", TODO 4.1.", hang_ms(), tl_ename(rc),
              rc == ETIMEDOUT ? lc_state_name(lc_state(t)) : "?");
     tl_check(ret == LC_CANCELED, "exit value %p, expected LC_CANCELED", ret);
     tl_check(!atomic_load(&sleep_returned), "lc_sleep returned after a cancel");
@@ -215,41 +215,41 @@ TL_TEST(cancel_is_deferred, 3, 20, "cancel")
     static atomic_int ready;
     lc_thread *f;
     int rcf = lc_create(&f, flipper, &ready, LC_JOINABLE);
-    expect_ok(rcf, "lc_create", T2);
+    tl_expect_ok(rcf, "lc_create", T2);
     tl_check(wait_flag(&ready), "the thread never started");
     for (int i = 0; i < 200; i++) /* cancel state and requests, from two threads at once */
-        expect_ok(lc_cancel(f), "lc_cancel of a thread that changes its cancel state", T5);
+        tl_expect_ok(lc_cancel(f), "lc_cancel of a thread that changes its cancel state", T5);
     atomic_store(&flips_done, 1);
     void *fret = NULL;
     rcf = lc_timedjoin(f, &fret, hang_ms());
     tl_check(rcf == 0 && fret == LC_CANCELED, "a thread that kept cancellation disabled while it was "
              "cancelled, then enabled it and called lc_testcancel, ended with %p (join %s), expected "
-             "LC_CANCELED. Hint: " T5 ", TODO 5.3.", fret, ename(rcf));
+             "LC_CANCELED. Hint: " T5 ", TODO 5.3.", fret, tl_ename(rcf));
 
     static atomic_long spins;
     lc_thread *c;
     int rc0 = lc_create(&c, compute, &spins, LC_JOINABLE);
-    expect_ok(rc0, "lc_create", T2);
+    tl_expect_ok(rc0, "lc_create", T2);
     tl_check(poll_until(spun, &spins, hang_secs()), "the compute loop never ran");
-    expect_ok(lc_cancel(c), "lc_cancel of a thread in a compute loop", T5);
+    tl_expect_ok(lc_cancel(c), "lc_cancel of a thread in a compute loop", T5);
     void *cret = NULL;
     rc0 = lc_timedjoin(c, &cret, hang_ms());
     tl_check(rc0 == 0 && cret == LC_CANCELED, "a thread that calls lc_testcancel in a loop was "
              "cancelled: lc_timedjoin returned %s, exit value %p, expected 0 and LC_CANCELED. "
-             "Hint: " T5 ", TODO 5.2.", ename(rc0), cret);
+             "Hint: " T5 ", TODO 5.2.", tl_ename(rc0), cret);
 
     static struct deferred d;
     lc_thread *t;
     int rc = lc_create(&t, deferred_body, &d, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     rc = lc_cancel(t);
-    expect_ok(rc, "lc_cancel of a running thread", T5);
+    tl_expect_ok(rc, "lc_cancel of a running thread", T5);
     rc = lc_cancel(t);
-    expect_ok(rc, "a second lc_cancel of the same thread", T5);
+    tl_expect_ok(rc, "a second lc_cancel of the same thread", T5);
     atomic_store(&d.go, 1);
     void *ret = NULL;
     rc = lc_timedjoin(t, &ret, hang_ms());
-    expect_ok(rc, "lc_timedjoin of a cancelled thread", T3);
+    tl_expect_ok(rc, "lc_timedjoin of a cancelled thread", T3);
     tl_check(atomic_load(&d.reached) == 1, "the thread was stopped before it reached lc_testcancel: "
              "cancellation is deferred, it acts only at a cancellation point. Hint: " T5 ".");
     tl_check(atomic_load(&d.after) == 0 && ret == LC_CANCELED, "lc_testcancel with a pending request "
@@ -313,13 +313,13 @@ TL_TEST(cancel_disabled_stays_pending, 3, 30, "cancel")
     for (int i = 0; i < 2; i++) {
         lc_thread *b;
         int rc = lc_create(&b, blocked_disabled_body, &bd[i], LC_JOINABLE);
-        expect_ok(rc, "lc_create", T2);
+        tl_expect_ok(rc, "lc_create", T2);
         tl_check(wait_state(b, LC_BLOCKED), "the thread never blocked (state %s)", lc_state_name(lc_state(b)));
-        expect_ok(lc_cancel(b), "lc_cancel of a blocked thread with cancellation disabled", T5);
+        tl_expect_ok(lc_cancel(b), "lc_cancel of a blocked thread with cancellation disabled", T5);
         if (i == 0) {
             /* It has nothing to do but wait: give a wrong wakeup time to show. */
             rc = lc_timedjoin(b, NULL, 30);
-            expect_rc(rc, ETIMEDOUT, "lc_timedjoin(…, 30) of a thread with cancellation disabled, "
+            tl_expect_rc(rc, ETIMEDOUT, "lc_timedjoin(…, 30) of a thread with cancellation disabled, "
                       "blocked at a closed gate, after lc_cancel", "A disabled thread cannot be "
                       "cancelled out of its wait, and lc_cancel's wakeup is one with nothing to do: "
                       "it must look, and wait again (a while loop, not an if). Hint: " T4 ", TODO 4.2.");
@@ -332,7 +332,7 @@ TL_TEST(cancel_disabled_stays_pending, 3, 30, "cancel")
         expect_log(b, one_wait, i == 0 ? "a disabled thread cancelled at a gate, then let through"
                    : "a disabled thread cancelled in lc_sleep (the sleep runs to its end)");
         void *ret = NULL;
-        expect_ok(lc_join(b, &ret), "lc_join", T3);
+        tl_expect_ok(lc_join(b, &ret), "lc_join", T3);
         tl_check(ret == LC_CANCELED, "after re-enabling, lc_testcancel must act on the request that "
                  "waited: exit value %p, expected LC_CANCELED. Hint: " T5 ".", ret);
     }
@@ -341,14 +341,14 @@ TL_TEST(cancel_disabled_stays_pending, 3, 30, "cancel")
     static struct disabled d;
     lc_thread *t;
     int rc = lc_create(&t, disabled_body, &d, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     tl_check(wait_flag(&d.ready), "the thread never got past lc_setcancelstate");
     rc = lc_cancel(t);
-    expect_ok(rc, "lc_cancel", T5);
+    tl_expect_ok(rc, "lc_cancel", T5);
     atomic_store(&d.cancelled, 1);
     void *ret = NULL;
     rc = lc_timedjoin(t, &ret, hang_ms());
-    expect_ok(rc, "lc_timedjoin", T3);
+    tl_expect_ok(rc, "lc_timedjoin", T3);
     tl_check(d.old1 == LC_CANCEL_ENABLE, "lc_setcancelstate reported old state %d, expected "
              "LC_CANCEL_ENABLE (a new thread starts enabled). Hint: " T5 ".", d.old1);
     tl_check(atomic_load(&d.stage) >= 2, "with cancellation DISABLED, a pending request ended the "

@@ -36,7 +36,7 @@ TL_TEST(pcancel_blocked_read, 5, 20, "pcancel memory")
     x.r.bufsize = 4096;
     pthread_t tid;
     int rc = pthread_create(&tid, NULL, reader_tramp, &x);
-    tl_check(rc == 0, "the test could not create a thread: %s", ename(rc));
+    tl_check(rc == 0, "the test could not create a thread: %s", tl_ename(rc));
     tl_check(poll_until(reading_or_finished, &x, hang_secs()), "pc_reader_main never set reading = 1 "
              "(%.0f s). Hint: " T7 ", TODO 7.1.", hang_secs());
     if (atomic_load(&x.finished)) {
@@ -47,7 +47,7 @@ TL_TEST(pcancel_blocked_read, 5, 20, "pcancel memory")
     }
     void *ret = NULL;
     rc = pc_cancel_and_join(tid, &ret);
-    expect_ok(rc, "pc_cancel_and_join of the blocked reader", T7);
+    tl_expect_ok(rc, "pc_cancel_and_join of the blocked reader", T7);
     tl_check(ret == PTHREAD_CANCELED, "the cancelled reader's exit value is %p, expected "
              "PTHREAD_CANCELED (%p): read(2) is a cancellation point, the thread must end there. "
              "Hint: " T7 ".", ret, PTHREAD_CANCELED);

@@ -30,11 +30,11 @@ TL_TEST(create_join_exit_value, 3, 10, "create")
     tl_check(lc_self() == NULL, "lc_self() in the test's main thread returned %p, expected NULL: "
              "only threads lc_create started have a record. Hint: " T2 ", TODO 2.4.", (void *)lc_self());
     int rc = lc_create(&t, report_self, &s, LC_JOINABLE);
-    expect_ok(rc, "lc_create(&t, fn, arg, LC_JOINABLE)", T2);
+    tl_expect_ok(rc, "lc_create(&t, fn, arg, LC_JOINABLE)", T2);
     void *ret = NULL;
     lc_thread *h = t;
     rc = lc_join(t, &ret);
-    expect_ok(rc, "lc_join on a joinable thread", T3);
+    tl_expect_ok(rc, "lc_join on a joinable thread", T3);
     tl_check(ret == ITEM(42), "lc_join gave exit value %p, expected %p (what fn returned): returning "
              "from fn is lc_exit(its value). Hint: " T2 ".", ret, ITEM(42));
     tl_check(s.handle_at_start == h, "the thread read its handle from *out as it started and saw %p, "
@@ -44,11 +44,11 @@ TL_TEST(create_join_exit_value, 3, 10, "create")
              ", TODO 2.4.", (void *)s.self, (void *)h);
 
     rc = lc_create(NULL, report_self, &s, LC_JOINABLE);
-    expect_rc(rc, EINVAL, "lc_create(NULL, ...)", "A NULL out is a misuse.");
+    tl_expect_rc(rc, EINVAL, "lc_create(NULL, ...)", "A NULL out is a misuse.");
     rc = lc_create(&t, NULL, &s, LC_JOINABLE);
-    expect_rc(rc, EINVAL, "lc_create(&t, NULL, ...)", "A NULL fn is a misuse.");
+    tl_expect_rc(rc, EINVAL, "lc_create(&t, NULL, ...)", "A NULL fn is a misuse.");
     rc = lc_create(&t, report_self, &s, 7);
-    expect_rc(rc, EINVAL, "lc_create(..., flags 7)", "Only LC_JOINABLE and LC_DETACHED are flags.");
+    tl_expect_rc(rc, EINVAL, "lc_create(..., flags 7)", "Only LC_JOINABLE and LC_DETACHED are flags.");
 }
 
 static void *just_return(void *arg)
@@ -61,7 +61,7 @@ TL_TEST(log_simple_return, 3, 10, "states")
 {
     lc_thread *t;
     int rc = lc_create(&t, just_return, ITEM(7), LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     tl_check(wait_state(t, LC_TERMINATED), "the thread never reached TERMINATED (state %s after %.0f s); "
              "its fn returns at once. Hint: " T2 ", TODO 2.5.", lc_state_name(lc_state(t)), hang_secs());
     expect_log(t, LIFE_RETURN, "a thread whose fn returns at once");
@@ -81,7 +81,7 @@ TL_TEST(log_simple_return, 3, 10, "states")
     tl_check(lc_state_log(NULL, one, 1) == -1, "lc_state_log(NULL, ...) must return -1. Hint: " T1 ".");
     void *ret;
     rc = lc_join(t, &ret);
-    expect_ok(rc, "lc_join of a TERMINATED thread", T3);
+    tl_expect_ok(rc, "lc_join of a TERMINATED thread", T3);
     tl_check(ret == ITEM(7), "exit value %p, expected %p", ret, ITEM(7));
 }
 
@@ -105,7 +105,7 @@ TL_TEST(log_sleep, 4, 10, "states sleep")
 {
     lc_thread *t;
     int rc = lc_create(&t, sleep_once, NULL, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     tl_check(wait_state(t, LC_TERMINATED), "a thread that calls lc_sleep(1) and returns never reached "
              "TERMINATED (state %s after %.0f s). Hint: " T4 ", TODO 4.1: when the deadline passes the "
              "sleeper makes itself RUNNABLE.", lc_state_name(lc_state(t)), hang_secs());
@@ -113,16 +113,16 @@ TL_TEST(log_sleep, 4, 10, "states sleep")
                "then RUNNABLE itself when its time is up, then RUNNING)");
     void *ret;
     rc = lc_join(t, &ret);
-    expect_ok(rc, "lc_join", T3);
+    tl_expect_ok(rc, "lc_join", T3);
     tl_check(ret == ITEM(100), "lc_sleep(1) returned %ld, expected 0", (long)(intptr_t)ret - 100);
     rc = lc_sleep(1);
-    expect_rc(rc, EPERM, "lc_sleep(1) from the test's main thread (not an lc thread)",
+    tl_expect_rc(rc, EPERM, "lc_sleep(1) from the test's main thread (not an lc thread)",
               "Only lc threads may call the layer's cancellation points. Hint: " T4 ".");
 
     /* A long life: 30 sleeps of 0 ms, 3 + 3 * 30 + 1 = 94 states; the log
      * keeps the first LC_LOG_MAX and counts them all. */
     rc = lc_create(&t, sleep_many, NULL, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     tl_check(wait_state(t, LC_TERMINATED), "a thread that calls lc_sleep(0) 30 times never TERMINATED "
              "(state %s). Hint: " T4 ".", lc_state_name(lc_state(t)));
     enum lc_state s[LC_LOG_MAX + 8];
@@ -140,7 +140,7 @@ TL_TEST(log_sleep, 4, 10, "states sleep")
     }
     void *r2 = NULL;
     rc = lc_join(t, &r2);
-    expect_ok(rc, "lc_join of a thread with a full log", T3);
+    tl_expect_ok(rc, "lc_join of a thread with a full log", T3);
     tl_check(r2 == ITEM(0), "lc_sleep(0) failed %ld times, expected never (0 ms is a valid time)",
              (long)(intptr_t)r2);
 }
@@ -165,7 +165,7 @@ TL_TEST(log_cond_wait_signal, 5, 10, "states cond")
     static struct waiter w = {GATE_INIT, -1, 0};
     lc_thread *t;
     int rc = lc_create(&t, wait_gate, &w, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     tl_check(wait_state(t, LC_BLOCKED), "a thread waiting in lc_cond_wait for a gate was never seen "
              "BLOCKED (state %s after %.0f s). Hint: " T4 ", TODO 4.2.", lc_state_name(lc_state(t)), hang_secs());
     /* BLOCKED means queued: the signal must find it, with or without m. */
@@ -173,24 +173,24 @@ TL_TEST(log_cond_wait_signal, 5, 10, "states cond")
     w.g.open = 1;
     pthread_mutex_unlock(&w.g.m);
     rc = lc_cond_signal(&w.g.c);
-    expect_ok(rc, "lc_cond_signal", T4);
+    tl_expect_ok(rc, "lc_cond_signal", T4);
     tl_check(wait_state(t, LC_TERMINATED), "lc_cond_signal did not wake the only waiter (state %s "
              "after %.0f s). Hint: " T4 ", TODO 4.3: take it off the queue, make it RUNNABLE, "
              "signal the waiter's own wake condition variable.", lc_state_name(lc_state(t)), hang_secs());
     expect_log(t, LIFE_ONE_WAIT, "a thread that waits once in lc_cond_wait and is signalled");
-    expect_ok(w.rc, "lc_cond_wait (in the thread)", T4);
-    expect_ok(lc_join(t, NULL), "lc_join", T3);
+    tl_expect_ok(w.rc, "lc_cond_wait (in the thread)", T4);
+    tl_expect_ok(lc_join(t, NULL), "lc_join", T3);
     tl_check(w.g.c.head == NULL && w.g.c.tail == NULL, "after its only waiter was signalled, the "
              "lc_cond's queue is not empty (head %p, tail %p). Hint: " T4 ".", (void *)w.g.c.head,
              (void *)w.g.c.tail);
     rc = lc_cond_signal(&w.g.c);
-    expect_ok(rc, "lc_cond_signal with nobody waiting", T4);
+    tl_expect_ok(rc, "lc_cond_signal with nobody waiting", T4);
     pthread_mutex_lock(&w.g.m);
     rc = lc_cond_wait(&w.g.c, &w.g.m);
     pthread_mutex_unlock(&w.g.m);
-    expect_rc(rc, EPERM, "lc_cond_wait from the test's main thread", "Only lc threads may wait.");
-    expect_rc(lc_cond_signal(NULL), EINVAL, "lc_cond_signal(NULL)", "");
-    expect_rc(lc_cond_broadcast(NULL), EINVAL, "lc_cond_broadcast(NULL)", "");
+    tl_expect_rc(rc, EPERM, "lc_cond_wait from the test's main thread", "Only lc threads may wait.");
+    tl_expect_rc(lc_cond_signal(NULL), EINVAL, "lc_cond_signal(NULL)", "");
+    tl_expect_rc(lc_cond_broadcast(NULL), EINVAL, "lc_cond_broadcast(NULL)", "");
 }
 
 static int nested_after;
@@ -219,10 +219,10 @@ TL_TEST(exit_from_nested_call, 3, 10, "create")
 {
     lc_thread *t;
     int rc = lc_create(&t, exit_nested, NULL, LC_JOINABLE);
-    expect_ok(rc, "lc_create", T2);
+    tl_expect_ok(rc, "lc_create", T2);
     void *ret = NULL;
     rc = lc_timedjoin(t, &ret, hang_ms());
-    expect_ok(rc, "lc_timedjoin of a thread that calls lc_exit", T3);
+    tl_expect_ok(rc, "lc_timedjoin of a thread that calls lc_exit", T3);
     tl_check(ret == ITEM(99), "lc_exit(99) five calls deep gave the joiner %p, expected %p. Hint: " T2
              ", TODO 2.5.", ret, ITEM(99));
     tl_check(nested_after == 0, "code after lc_exit ran (marker %d): lc_exit never returns, it ends "

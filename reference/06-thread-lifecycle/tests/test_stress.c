@@ -80,7 +80,7 @@ TL_TEST(stress_lifecycle_mix, 5, 60, "stress")
             p->detached = !p->cancel && tl_rng_below(&r, 3) == 0;
             p->sleep_ms = (long)tl_rng_below(&r, 3);
             int rc = lc_create(&t[i], life, p, p->detached ? LC_DETACHED : LC_JOINABLE);
-            expect_ok(rc, "lc_create", T2);
+            tl_expect_ok(rc, "lc_create", T2);
             if (p->detached) {
                 watch(t[i]); /* still at the start gate: cannot be freed yet */
                 ndet++;
@@ -97,7 +97,7 @@ TL_TEST(stress_lifecycle_mix, 5, 60, "stress")
                 gate_open(&start_gate);
             if (k < n && plan[order[k]].cancel) {
                 int rc = lc_cancel(t[order[k]]);
-                expect_ok(rc, "lc_cancel", T5);
+                tl_expect_ok(rc, "lc_cancel", T5);
             }
         }
         gate_open(&mid_gate);
@@ -116,7 +116,7 @@ TL_TEST(stress_lifecycle_mix, 5, 60, "stress")
             fmt_log(lbuf, sizeof lbuf, ls, lk > LC_LOG_MAX ? LC_LOG_MAX : lk);
             void *ret = NULL;
             int rc = lc_join(t[i], &ret);
-            expect_ok(rc, "lc_join", T3);
+            tl_expect_ok(rc, "lc_join", T3);
             void *want = plan[i].cancel ? LC_CANCELED : ITEM(i + 1);
             tl_check(ret == want, "round %d: thread %d (kind %d, %scancelled, log [%s]) ended with %p, "
                      "expected %p. Hint: every cancelled thread reaches the mid gate's lc_cond_wait or the lc_testcancel after it and must "

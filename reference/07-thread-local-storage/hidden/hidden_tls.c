@@ -365,9 +365,9 @@ static void *om_worker(void *arg)
     (void)arg;
     static int token;
     /* tls_set: the thread's first table (realloc) fails */
-    fault_after(1);
+    tl_fault_after(1);
     int rc = tls_set(om_key, &token);
-    int fired = fault_disarm();
+    int fired = tl_fault_disarm();
     if (!fired || rc != ENOMEM)
         tl_fail("tls_set with its table allocation failing returned %d (fault "
                 "fired: %d), want ENOMEM. Hint: Task 2.2, check realloc.", rc, fired);
@@ -377,9 +377,9 @@ static void *om_worker(void *arg)
     if (tls_get(om_key) != &token)
         tl_fail("tls_set after a failed one did not store its value");
     /* tcache_alloc: the cache itself (calloc) cannot be made */
-    fault_after(1);
+    tl_fault_after(1);
     void *b = tcache_alloc(&om);
-    fired = fault_disarm();
+    fired = tl_fault_disarm();
     if (!fired || b != NULL)
         tl_fail("tcache_alloc with calloc failing returned %p (fault fired: %d), "
                 "want NULL. Hint: Task 6.3.", b, fired);
@@ -389,9 +389,9 @@ static void *om_worker(void *arg)
         tl_fail("pool_alloc returned NULL");
     struct pool_stats before, after;
     pool_stats(&om, &before);
-    fault_after(1);
+    tl_fault_after(1);
     tcache_free(&om, g);
-    fired = fault_disarm();
+    fired = tl_fault_disarm();
     pool_stats(&om, &after);
     if (!fired || after.nfree != before.nfree + 1)
         tl_fail("tcache_free with no memory for a cache must free through the "
@@ -408,9 +408,9 @@ static void *om_worker2(void *arg)
     tls_key_t filler[20];
     for (int i = 0; i < 20; i++)
         KEY_CREATE(filler[i], NULL);
-    fault_after(2);
+    tl_fault_after(2);
     void *b = tcache_alloc(&om);
-    int fired = fault_disarm();
+    int fired = tl_fault_disarm();
     for (int i = 0; i < 20; i++)
         KEY_DELETE(filler[i]);
     if (!fired || b != NULL)
@@ -432,12 +432,12 @@ static void *om_worker3(void *arg)
     size_t n = 0;
     while (n < st.nfree)
         hold[n++] = pool_alloc(&om);  /* empty the pool */
-    fault_after(1);
+    tl_fault_after(1);
     void *b = tcache_alloc(&om);
-    int f1 = fault_disarm();
-    fault_after(1);
+    int f1 = tl_fault_disarm();
+    tl_fault_after(1);
     void *c = pool_alloc(&om);
-    int f2 = fault_disarm();
+    int f2 = tl_fault_disarm();
     for (size_t i = 0; i < n; i++)
         pool_free(&om, hold[i]);
     if (!f1 || b != NULL || !f2 || c != NULL)

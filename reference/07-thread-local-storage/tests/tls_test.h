@@ -6,6 +6,7 @@
 #define TLS_TEST_H
 
 #include "tl_harness.h"
+#include "tl_util.h"
 #include "tls.h"
 
 #include <dlfcn.h>
@@ -146,8 +147,8 @@ int __wrap_dlinfo(void *h, int req, void *arg)
 /* ------------------------------------------------------------------ */
 
 /* The lab's calls to malloc, calloc and realloc (not libc's own) come here
- * first. fault_after(n) arms a fault on THIS thread: the n-th wrapped call
- * from now fails with ENOMEM, once. fault_disarm() turns it off and says
+ * first. tl_fault_after(n) arms a fault on THIS thread: the n-th wrapped call
+ * from now fails with ENOMEM, once. tl_fault_disarm() turns it off and says
  * whether the fault fired. */
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
@@ -156,44 +157,20 @@ void *__wrap_malloc(size_t size);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t size);
 
-static __thread long fault_countdown; /* 0: off */
-static __thread int fault_fired;
-
-__attribute__((unused)) static void fault_after(long n)
-{
-    fault_fired = 0;
-    fault_countdown = n;
-}
-
-__attribute__((unused)) static int fault_disarm(void)
-{
-    fault_countdown = 0;
-    return fault_fired;
-}
-
-static int fault_now(void)
-{
-    if (fault_countdown > 0 && --fault_countdown == 0) {
-        fault_fired = 1;
-        errno = ENOMEM;
-        return 1;
-    }
-    return 0;
-}
 
 void *__wrap_malloc(size_t size)
 {
-    return fault_now() ? NULL : __real_malloc(size);
+    return tl_fault_errno(ENOMEM) ? NULL : __real_malloc(size);
 }
 
 void *__wrap_calloc(size_t n, size_t size)
 {
-    return fault_now() ? NULL : __real_calloc(n, size);
+    return tl_fault_errno(ENOMEM) ? NULL : __real_calloc(n, size);
 }
 
 void *__wrap_realloc(void *p, size_t size)
 {
-    return fault_now() ? NULL : __real_realloc(p, size);
+    return tl_fault_errno(ENOMEM) ? NULL : __real_realloc(p, size);
 }
 
 #endif

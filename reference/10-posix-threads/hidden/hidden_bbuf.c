@@ -12,7 +12,7 @@ struct spur {
     int nprod;
     atomic_uchar *seen;
     atomic_int stop;
-    struct failbox fb;
+    struct tl_failbox fb;
 };
 
 struct sp_arg { struct spur *s; int id; };
@@ -20,10 +20,10 @@ struct sp_arg { struct spur *s; int id; };
 static void *sp_producer(void *arg)
 {
     struct sp_arg *a = arg;
-    for (long i = 0; i < a->s->per_producer && !fb_failed(&a->s->fb); i++) {
+    for (long i = 0; i < a->s->per_producer && !tl_fb_failed(&a->s->fb); i++) {
         int rc = bbuf_put(&a->s->b, ITEM(((uintptr_t)(a->id + 1) << 32) | (uintptr_t)i));
         if (rc) {
-            fb_fail(&a->s->fb, "bbuf_put returned %s", ename(rc));
+            tl_fb_fail(&a->s->fb, "bbuf_put returned %s", tl_ename(rc));
             break;
         }
     }
@@ -39,18 +39,18 @@ static void *sp_consumer(void *arg)
         if (rc == EPIPE)
             return NULL;
         if (rc) {
-            fb_fail(&s->fb, "bbuf_get returned %s", ename(rc));
+            tl_fb_fail(&s->fb, "bbuf_get returned %s", tl_ename(rc));
             return NULL;
         }
         long p = (long)(VAL(it) >> 32) - 1, i = (long)(VAL(it) & 0xffffffffu);
         if (p < 0 || p >= s->nprod || i >= s->per_producer) {
-            fb_fail(&s->fb, "with spurious wakeups going on, bbuf_get returned %#lx, which "
+            tl_fb_fail(&s->fb, "with spurious wakeups going on, bbuf_get returned %#lx, which "
                     "nobody put: a consumer took an empty slot. Hint: `while`, not `if`, "
                     "around pthread_cond_wait.", (unsigned long)VAL(it));
             return NULL;
         }
         if (atomic_fetch_add(&s->seen[p * s->per_producer + i], 1)) {
-            fb_fail(&s->fb, "with spurious wakeups going on, bbuf_get returned producer "
+            tl_fb_fail(&s->fb, "with spurious wakeups going on, bbuf_get returned producer "
                     "%ld's item #%ld twice. Hint: re-test the predicate after every wakeup.",
                     p, i);
             return NULL;
@@ -75,14 +75,14 @@ TL_TEST(bbuf_spurious_wakeups_harmless, 4, 60, "bbuf stress spurious")
 {
     static struct spur s;
     memset(&s, 0, sizeof s);
-    s.fb = (struct failbox)FAILBOX_INIT;
+    s.fb = (struct tl_failbox)TL_FAILBOX_INIT;
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
     s.nprod = 2;
     s.per_producer = tl_iters(15000);
     size_t cap = 1 + tl_rng_below(&r, 3);
     int rc = bbuf_init(&s.b, cap);
-    expect_ok(rc, "bbuf_init", T2);
+    tl_expect_ok(rc, "bbuf_init", T2);
     s.seen = calloc((size_t)(s.nprod * s.per_producer), 1);
     tl_check(s.seen != NULL, "out of memory in the test");
     pthread_t p[2], c[2], inj;
@@ -94,19 +94,19 @@ TL_TEST(bbuf_spurious_wakeups_harmless, 4, 60, "bbuf stress spurious")
     }
     int stuck = join_all(p, 2, work_secs());
     tl_check(stuck == 0, "producers did not finish (cap %zu): a lost wakeup?", cap);
-    expect_ok(bbuf_close(&s.b), "bbuf_close", T2);
+    tl_expect_ok(bbuf_close(&s.b), "bbuf_close", T2);
     stuck += join_all(c, 2, hang_secs());
     atomic_store(&s.stop, 1);
     join_within(inj, hang_secs());
     tl_check(stuck == 0, "consumers did not finish after close");
-    fb_report(&s.fb);
+    tl_fb_report(&s.fb);
     for (long k = 0; k < s.nprod * s.per_producer; k++)
         tl_check(atomic_load(&s.seen[k]) == 1, "item %ld of producer %ld was delivered %d times "
                  "with spurious wakeups injected (cap %zu). A producer that wakes with the "
                  "buffer still full must wait again, not overwrite a slot.",
                  k % s.per_producer, k / s.per_producer, atomic_load(&s.seen[k]), cap);
     free(s.seen);
-    expect_ok(bbuf_destroy(&s.b), "bbuf_destroy", T2);
+    tl_expect_ok(bbuf_destroy(&s.b), "bbuf_destroy", T2);
 }
 
 struct timed_call { struct bbuf *b; long ms; int rc; void *item; double secs; atomic_int done; };
@@ -144,7 +144,7 @@ TL_TEST(bbuf_timed_ops, 3, 60, "bbuf timed")
 {
     static struct bbuf b;
     int rc = bbuf_init(&b, 1);
-    expect_ok(rc, "bbuf_init", T2);
+    tl_expect_ok(rc, "bbuf_init", T2);
     static struct timed_call t;
     pthread_t th;
 
@@ -154,7 +154,7 @@ TL_TEST(bbuf_timed_ops, 3, 60, "bbuf timed")
     tl_check(join_within(th, hang_secs()) == 0, "bbuf_get_timed(empty, 30 ms) was still "
              "waiting after %.0f s. Is the deadline on the condvar's clock? (condattr "
              "CLOCK_MONOTONIC and ptl_deadline_ms, or both CLOCK_REALTIME)", hang_secs());
-    expect_rc(t.rc, ETIMEDOUT, "bbuf_get_timed(empty buffer, 30 ms)", "Nothing came in time.");
+    tl_expect_rc(t.rc, ETIMEDOUT, "bbuf_get_timed(empty buffer, 30 ms)", "Nothing came in time.");
     tl_check(t.secs >= 0.029, "bbuf_get_timed(empty, 30 ms) gave up after %.4f s, before its "
              "timeout: mixed clocks (a CLOCK_MONOTONIC deadline on a CLOCK_REALTIME condvar)?",
              t.secs);
@@ -173,7 +173,7 @@ TL_TEST(bbuf_timed_ops, 3, 60, "bbuf timed")
     tl_check(rc == 0, "bbuf_get_timed(empty, 50 ms) never timed out while its condvar was "
              "woken again and again. Hint: compute the deadline ONCE, before the loop; a "
              "fresh deadline per wakeup lets spurious wakeups postpone it forever.");
-    expect_rc(t.rc, ETIMEDOUT, "bbuf_get_timed(empty, 50 ms) with spurious wakeups",
+    tl_expect_rc(t.rc, ETIMEDOUT, "bbuf_get_timed(empty, 50 ms) with spurious wakeups",
               "A wakeup with the buffer still empty must go back to waiting.");
 
     /* A timed get that an item arrives for. */
@@ -181,34 +181,34 @@ TL_TEST(bbuf_timed_ops, 3, 60, "bbuf timed")
     start_thread(&th, timed_get, &t);
     tl_check(poll_until(getter_waiting, &t, hang_secs()) && !atomic_load(&t.done),
              "bbuf_get_timed(empty, 60 s) returned %s at once / did not count itself in "
-             "nget_waiting", ename(t.rc));
-    expect_ok(bbuf_put(&b, ITEM(5)), "bbuf_put", T2);
+             "nget_waiting", tl_ename(t.rc));
+    tl_expect_ok(bbuf_put(&b, ITEM(5)), "bbuf_put", T2);
     tl_check(join_within(th, hang_secs()) == 0, "a put did not wake bbuf_get_timed");
-    expect_ok(t.rc, "bbuf_get_timed woken by a put", T2);
+    tl_expect_ok(t.rc, "bbuf_get_timed woken by a put", T2);
     tl_check(VAL(t.item) == 5, "bbuf_get_timed returned item %lu, expected 5",
              (unsigned long)VAL(t.item));
 
     /* put_timed on a full buffer stores nothing. */
-    expect_ok(bbuf_put(&b, ITEM(6)), "bbuf_put", T2);
-    expect_rc(bbuf_put_timed(&b, ITEM(7), 20), ETIMEDOUT, "bbuf_put_timed(full, 20 ms)",
+    tl_expect_ok(bbuf_put(&b, ITEM(6)), "bbuf_put", T2);
+    tl_expect_rc(bbuf_put_timed(&b, ITEM(7), 20), ETIMEDOUT, "bbuf_put_timed(full, 20 ms)",
               "The buffer stayed full.");
-    expect_rc(bbuf_put_timed(&b, ITEM(7), -1), EINVAL, "bbuf_put_timed(b, item, -1)",
+    tl_expect_rc(bbuf_put_timed(&b, ITEM(7), -1), EINVAL, "bbuf_put_timed(b, item, -1)",
               "A negative timeout is an argument error.");
     void *it;
-    expect_rc(bbuf_get_timed(&b, &it, -5), EINVAL, "bbuf_get_timed(b, &it, -5)",
+    tl_expect_rc(bbuf_get_timed(&b, &it, -5), EINVAL, "bbuf_get_timed(b, &it, -5)",
               "A negative timeout is an argument error.");
-    expect_ok(bbuf_get_timed(&b, &it, 0), "bbuf_get_timed(non-empty, 0)", T2);
+    tl_expect_ok(bbuf_get_timed(&b, &it, 0), "bbuf_get_timed(non-empty, 0)", T2);
     tl_check(VAL(it) == 6, "got %lu, expected 6: the timed-out put must not have stored 7",
              (unsigned long)VAL(it));
-    expect_rc(bbuf_get_timed(&b, &it, 0), ETIMEDOUT, "bbuf_get_timed(empty, 0)", "Empty.");
-    expect_ok(bbuf_close(&b), "bbuf_close", T2);
-    expect_rc(bbuf_get_timed(&b, &it, 1000), EPIPE, "bbuf_get_timed on a closed empty buffer",
+    tl_expect_rc(bbuf_get_timed(&b, &it, 0), ETIMEDOUT, "bbuf_get_timed(empty, 0)", "Empty.");
+    tl_expect_ok(bbuf_close(&b), "bbuf_close", T2);
+    tl_expect_rc(bbuf_get_timed(&b, &it, 1000), EPIPE, "bbuf_get_timed on a closed empty buffer",
               "Closed and empty: EPIPE at once, not ETIMEDOUT later.");
-    expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
+    tl_expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
 
     /* cap * sizeof(void *) overflows size_t: calloc refuses, never a crash. */
     static struct bbuf huge;
-    expect_rc(bbuf_init(&huge, SIZE_MAX / 2), ENOMEM, "bbuf_init(&b, SIZE_MAX / 2)",
+    tl_expect_rc(bbuf_init(&huge, SIZE_MAX / 2), ENOMEM, "bbuf_init(&b, SIZE_MAX / 2)",
               "Room for that many slots cannot be allocated: when calloc returns NULL, "
               "return ENOMEM (and initialise nothing).");
 }
@@ -272,8 +272,8 @@ TL_TEST(bbuf_destroy_busy_while_in_use, 1, 60, "bbuf errors")
     memset(&s, 0, sizeof s);
     pthread_mutex_init(&s.m, NULL);
     int rc = bbuf_init(&s.b, 1);
-    expect_ok(rc, "bbuf_init(&b, 1)", T2);
-    expect_ok(bbuf_put(&s.b, ITEM(1)), "bbuf_put into an empty buffer", T2);
+    tl_expect_ok(rc, "bbuf_init(&b, 1)", T2);
+    tl_expect_ok(bbuf_put(&s.b, ITEM(1)), "bbuf_put into an empty buffer", T2);
     pthread_t blocked[2], waker;
     static struct bb_arg a[2];
     for (int i = 0; i < 2; i++) {
@@ -305,16 +305,16 @@ TL_TEST(bbuf_destroy_busy_while_in_use, 1, 60, "bbuf errors")
              "blocked in bbuf_put (and being woken spuriously); expected EBUSY every time. "
              "Contract: EBUSY while a thread is blocked in put or get, nothing freed. "
              "Hint: read nput_waiting/nget_waiting under b->lock: other threads change "
-             "them under it.", rc, ename(rc), calls);
+             "them under it.", rc, tl_ename(rc), calls);
     tl_check(join_within(waker, hang_secs()) == 0, "the test's waker thread did not stop");
-    expect_ok(bbuf_close(&s.b), "bbuf_close", T2);
+    tl_expect_ok(bbuf_close(&s.b), "bbuf_close", T2);
     int stuck = join_all(blocked, 2, hang_secs());
     tl_check(stuck == 0, "%d producer(s) stayed blocked in bbuf_put after bbuf_close", stuck);
     for (int i = 0; i < 2; i++)
-        expect_rc(s.blocked_rc[i], EPIPE, "a bbuf_put blocked until bbuf_close",
+        tl_expect_rc(s.blocked_rc[i], EPIPE, "a bbuf_put blocked until bbuf_close",
                   "Close wakes blocked producers: their item was not stored.");
     tl_check(woken > 0 && calls > 0, "the waker made no progress in %.0f s (%ld destroy "
              "calls)", hang_secs(), calls);
-    expect_ok(bbuf_destroy(&s.b), "bbuf_destroy once nobody waits", T2);
+    tl_expect_ok(bbuf_destroy(&s.b), "bbuf_destroy once nobody waits", T2);
     pthread_mutex_destroy(&s.m);
 }

@@ -14,7 +14,7 @@ struct bphase {
     atomic_long *work;   /* per phase: units done before the barrier */
     uint64_t seed;
     int id;
-    struct failbox *fb;
+    struct tl_failbox *fb;
 };
 
 static void *bworker(void *arg)
@@ -22,7 +22,7 @@ static void *bworker(void *arg)
     struct bphase *p = arg;
     struct tl_rng r;
     tl_rng_init(&r, p->seed + (uint64_t)p->id);
-    for (long k = 0; k < p->phases && !fb_failed(p->fb); k++) {
+    for (long k = 0; k < p->phases && !tl_fb_failed(p->fb); k++) {
         long units = 1 + (long)tl_rng_below(&r, 50);
         for (long u = 0; u < units; u++)
             atomic_fetch_add(&p->work[k], 1);
@@ -31,12 +31,12 @@ static void *bworker(void *arg)
         atomic_fetch_add(&p->work[k], 1000000);
         int rc = barrier_wait(p->b);
         if (rc != 0 && rc != BARRIER_SERIAL_THREAD) {
-            fb_fail(p->fb, "barrier_wait returned %d", rc);
+            tl_fb_fail(p->fb, "barrier_wait returned %d", rc);
             return NULL;
         }
         long w = atomic_load(&p->work[k]) / 1000000;
         if (w != p->n) {
-            fb_fail(p->fb, "barrier of %d, phase %ld: a thread left when only %ld had "
+            tl_fb_fail(p->fb, "barrier of %d, phase %ld: a thread left when only %ld had "
                     "finished the phase's work", p->n, k, w);
             return NULL;
         }
@@ -50,13 +50,13 @@ TL_TEST(barrier_reuse_many_sizes, 3, 60, "barrier stress")
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
     for (int n = 1; n <= 7; n++) {
-        static struct failbox fb;
-        fb = (struct failbox)FAILBOX_INIT;
+        static struct tl_failbox fb;
+        fb = (struct tl_failbox)TL_FAILBOX_INIT;
         long phases = tl_iters(200);
         atomic_long *work = calloc((size_t)phases, sizeof *work);
         tl_check(work != NULL, "out of memory in the test");
         int rc = barrier_init(&b, (unsigned)n);
-        expect_ok(rc, "barrier_init (the same object again after barrier_destroy)", T4);
+        tl_expect_ok(rc, "barrier_init (the same object again after barrier_destroy)", T4);
         pthread_t t[7];
         static struct bphase p[7];
         uint64_t seed = tl_rng_next(&r);
@@ -66,9 +66,9 @@ TL_TEST(barrier_reuse_many_sizes, 3, 60, "barrier stress")
         }
         int stuck = join_all(t, n, work_secs());
         tl_check(stuck == 0, "barrier of %d: %d threads stuck in barrier_wait", n, stuck);
-        fb_report(&fb);
+        tl_fb_report(&fb);
         free(work);
-        expect_ok(barrier_destroy(&b), "barrier_destroy", T4);
+        tl_expect_ok(barrier_destroy(&b), "barrier_destroy", T4);
     }
 }
 
@@ -79,7 +79,7 @@ struct many {
     atomic_int runs[NOBJ];
     long value[NOBJ];     /* written by init i only */
     uint64_t seed;
-    struct failbox fb;
+    struct tl_failbox fb;
 };
 
 struct m_arg { struct many *m; int id; int obj; };
@@ -111,11 +111,11 @@ static void *many_worker(void *arg)
             int k = order[i];
             int rc = once_call(&m->o[k], init_obj, &args[k]);
             if (rc) {
-                fb_fail(&m->fb, "once_call returned %s", ename(rc));
+                tl_fb_fail(&m->fb, "once_call returned %s", tl_ename(rc));
                 return NULL;
             }
             if (m->value[k] != 1000 + k) {
-                fb_fail(&m->fb, "once_call(object %d) returned but its init's write is not "
+                tl_fb_fail(&m->fb, "once_call(object %d) returned but its init's write is not "
                         "visible (value %ld)", k, m->value[k]);
                 return NULL;
             }
@@ -131,7 +131,7 @@ TL_TEST(once_many_objects, 2, 60, "once stress")
     tl_rng_init(&r, tl_seed());
     for (long round = 0; round < rounds; round++) {
         memset(&m, 0, sizeof m);
-        m.fb = (struct failbox)FAILBOX_INIT;
+        m.fb = (struct tl_failbox)TL_FAILBOX_INIT;
         m.seed = tl_rng_next(&r);
         for (int i = 0; i < NOBJ; i++) {
             m.o[i] = (struct once)ONCE_INIT;
@@ -145,7 +145,7 @@ TL_TEST(once_many_objects, 2, 60, "once stress")
         }
         int stuck = join_all(t, NTHR, work_secs());
         tl_check(stuck == 0, "%d threads stuck in once_call over %d objects", stuck, NOBJ);
-        fb_report(&m.fb);
+        tl_fb_report(&m.fb);
         for (int i = 0; i < NOBJ; i++)
             tl_check(atomic_load(&m.runs[i]) == 1, "object %d: init ran %d times with %d "
                      "threads calling once_call on %d objects in random orders", i,
@@ -161,17 +161,17 @@ struct bgbusy {
     struct barrier b;
     long phases;
     atomic_long arriving; /* bumped by a worker just before each barrier_wait */
-    struct failbox fb;
+    struct tl_failbox fb;
 };
 
 static void *bgbusy_worker(void *arg)
 {
     struct bgbusy *s = arg;
-    for (long k = 0; k < s->phases && !fb_failed(&s->fb); k++) {
+    for (long k = 0; k < s->phases && !tl_fb_failed(&s->fb); k++) {
         atomic_fetch_add(&s->arriving, 1);
         int rc = barrier_wait(&s->b);
         if (rc != 0 && rc != BARRIER_SERIAL_THREAD) {
-            fb_fail(&s->fb, "barrier_wait returned %d", rc);
+            tl_fb_fail(&s->fb, "barrier_wait returned %d", rc);
             return NULL;
         }
     }
@@ -192,10 +192,10 @@ TL_TEST(barrier_destroy_busy_while_in_use, 1, 60, "barrier errors")
     enum { NW = 3 };
     static struct bgbusy s;
     memset(&s, 0, sizeof s);
-    s.fb = (struct failbox)FAILBOX_INIT;
+    s.fb = (struct tl_failbox)TL_FAILBOX_INIT;
     s.phases = tl_iters(200);
     int rc = barrier_init(&s.b, NW + 1);
-    expect_ok(rc, "barrier_init", T4);
+    tl_expect_ok(rc, "barrier_init", T4);
     pthread_t t[NW];
     for (int i = 0; i < NW; i++)
         start_thread(&t[i], bgbusy_worker, &s);
@@ -206,7 +206,7 @@ TL_TEST(barrier_destroy_busy_while_in_use, 1, 60, "barrier errors")
      * barrier's own fields), so arrivals land between them: under the race
      * stage an unlocked read of arrived in barrier_destroy is a data race
      * with those arrivals, and is reported. */
-    for (long k = 0; k < s.phases && !fb_failed(&s.fb); k++) {
+    for (long k = 0; k < s.phases && !tl_fb_failed(&s.fb); k++) {
         tl_check(poll_until(some_arrived, &s.b, hang_secs()),
                  "phase %ld: no worker showed up in arrived within %.0f s", k, hang_secs());
         double end = tl_now() + hang_secs();
@@ -216,7 +216,7 @@ TL_TEST(barrier_destroy_busy_while_in_use, 1, 60, "barrier errors")
                      "threads were arriving (a phase partly filled); expected EBUSY. "
                      "Contract: EBUSY while a phase is partly filled, nothing destroyed. "
                      "Hint: read arrived under b->lock: arriving threads change it under "
-                     "it.", rc, ename(rc), k);
+                     "it.", rc, tl_ename(rc), k);
             tl_check(tl_now() < end, "phase %ld: the workers did not all reach barrier_wait "
                      "within %.0f s", k, hang_secs());
             sched_yield();
@@ -226,6 +226,6 @@ TL_TEST(barrier_destroy_busy_while_in_use, 1, 60, "barrier errors")
     }
     int stuck = join_all(t, NW, hang_secs());
     tl_check(stuck == 0, "%d of %d threads stuck in barrier_wait", stuck, NW);
-    fb_report(&s.fb);
-    expect_ok(barrier_destroy(&s.b), "barrier_destroy after every thread left", T4);
+    tl_fb_report(&s.fb);
+    tl_expect_ok(barrier_destroy(&s.b), "barrier_destroy after every thread left", T4);
 }

@@ -10,7 +10,7 @@ static void count(const char *what, const char *text, size_t len, int nt,
 {
     memset(t, 0, sizeof *t);
     int rc = wc_count(text, len, nt, t);
-    expect_ok(rc, "wc_count", T6);
+    tl_expect_ok(rc, "wc_count", T6);
     tl_check(t->distinct == distinct && t->total == total, "wc_count(%s, %d threads): "
              "distinct=%zu total=%lu, expected %zu and %lu", what, nt, t->distinct, t->total,
              distinct, total);
@@ -57,15 +57,15 @@ TL_TEST(wc_out_of_memory, 1, 20, "wc errors")
     int injected = ptl_fail_alloc(0);
     tl_check(injected && rc == ENOMEM, "wc_table_init returned %d (%s) when its allocation "
              "failed (injected: %s); expected ENOMEM. Contract (ptl.h): 0, EINVAL, ENOMEM. "
-             "Hint: check what calloc returns.", rc, ename(rc), injected ? "yes" : "no");
-    expect_ok(wc_table_init(&t, 8), "wc_table_init", T6);
-    expect_ok(wc_table_add(&t, "kept", 4, 2), "wc_table_add", T6);
+             "Hint: check what calloc returns.", rc, tl_ename(rc), injected ? "yes" : "no");
+    tl_expect_ok(wc_table_init(&t, 8), "wc_table_init", T6);
+    tl_expect_ok(wc_table_add(&t, "kept", 4, 2), "wc_table_add", T6);
     ptl_fail_alloc(1);
     rc = wc_table_add(&t, "fresh", 5, 1);
     injected = ptl_fail_alloc(0);
     tl_check(injected && rc == ENOMEM, "wc_table_add of a new word returned %d (%s) when "
              "its allocation failed (injected: %s); expected ENOMEM. Hint: check what malloc "
-             "returns before writing the entry.", rc, ename(rc), injected ? "yes" : "no");
+             "returns before writing the entry.", rc, tl_ename(rc), injected ? "yes" : "no");
     tl_check(t.distinct == 1 && t.total == 2 && wc_lookup(&t, "fresh", 5) == 0 &&
              wc_lookup(&t, "kept", 4) == 2, "a wc_table_add that failed with ENOMEM changed "
              "the table: distinct=%zu total=%lu (expected 1 and 2, as before the call)",

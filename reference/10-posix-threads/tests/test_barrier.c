@@ -12,25 +12,25 @@ struct phases {
     atomic_int *arrived;   /* per phase: threads that reached the barrier */
     atomic_int *serial;    /* per phase: BARRIER_SERIAL_THREAD returns */
     atomic_int stop_inject;
-    struct failbox fb;
+    struct tl_failbox fb;
 };
 
 static void *phase_worker(void *arg)
 {
     struct phases *p = arg;
-    for (long k = 0; k < p->nphases && !fb_failed(&p->fb); k++) {
+    for (long k = 0; k < p->nphases && !tl_fb_failed(&p->fb); k++) {
         atomic_fetch_add(&p->arrived[k], 1);
         int rc = barrier_wait(&p->b);
         if (rc != 0 && rc != BARRIER_SERIAL_THREAD) {
-            fb_fail(&p->fb, "barrier_wait returned %d (%s) in phase %ld: expected 0 or "
-                    "BARRIER_SERIAL_THREAD", rc, ename(rc), k);
+            tl_fb_fail(&p->fb, "barrier_wait returned %d (%s) in phase %ld: expected 0 or "
+                    "BARRIER_SERIAL_THREAD", rc, tl_ename(rc), k);
             break;
         }
         if (rc == BARRIER_SERIAL_THREAD)
             atomic_fetch_add(&p->serial[k], 1);
         int a = atomic_load(&p->arrived[k]);
         if (a != p->nthreads) {
-            fb_fail(&p->fb, "a thread left barrier phase %ld when only %d of %d threads had "
+            tl_fb_fail(&p->fb, "a thread left barrier phase %ld when only %d of %d threads had "
                     "arrived. Hint: wait while the generation is the one you arrived in "
                     "(a while loop: wakeups can be spurious, and a fast thread may already "
                     "be in the next phase).", k, a, p->nthreads);
@@ -58,11 +58,11 @@ static void run_phases(int nthreads, long nphases, int inject)
 {
     static struct phases p;
     memset(&p, 0, sizeof p);
-    p.fb = (struct failbox)FAILBOX_INIT;
+    p.fb = (struct tl_failbox)TL_FAILBOX_INIT;
     p.nthreads = nthreads;
     p.nphases = nphases;
     int rc = barrier_init(&p.b, (unsigned)nthreads);
-    expect_ok(rc, "barrier_init", T4);
+    tl_expect_ok(rc, "barrier_init", T4);
     p.arrived = calloc((size_t)nphases, sizeof *p.arrived);
     p.serial = calloc((size_t)nphases, sizeof *p.serial);
     tl_check(p.arrived && p.serial, "out of memory in the test");
@@ -91,7 +91,7 @@ static void run_phases(int nthreads, long nphases, int inject)
                 "generation.", stuck, nthreads, k, k < nphases ? atomic_load(&p.arrived[k]) : 0,
                 nthreads, arr, gen);
     }
-    fb_report(&p.fb);
+    tl_fb_report(&p.fb);
     for (long k = 0; k < nphases; k++) {
         int s = atomic_load(&p.serial[k]);
         tl_check(s == 1, "phase %ld of %ld had %d BARRIER_SERIAL_THREAD returns, expected "
@@ -102,7 +102,7 @@ static void run_phases(int nthreads, long nphases, int inject)
     pthread_mutex_unlock(&p.b.lock);
     tl_check(gen == (unsigned long)nphases, "after %ld phases generation is %lu: the last "
              "arrival of each phase bumps it once", nphases, gen);
-    expect_ok(barrier_destroy(&p.b), "barrier_destroy after all threads left", T4);
+    tl_expect_ok(barrier_destroy(&p.b), "barrier_destroy after all threads left", T4);
     free(p.arrived);
     free(p.serial);
 }
@@ -144,24 +144,24 @@ TL_TEST(barrier_serial_and_errors, 1, 60, "barrier errors")
 {
     static struct barrier b;
     int rc = barrier_init(&b, 1);
-    expect_ok(rc, "barrier_init(&b, 1)", T4);
+    tl_expect_ok(rc, "barrier_init(&b, 1)", T4);
     for (int i = 0; i < 3; i++)
-        expect_rc(barrier_wait(&b), BARRIER_SERIAL_THREAD, "barrier_wait on a barrier of 1",
+        tl_expect_rc(barrier_wait(&b), BARRIER_SERIAL_THREAD, "barrier_wait on a barrier of 1",
                   "The only thread is the last arrival of every phase.");
-    expect_ok(barrier_destroy(&b), "barrier_destroy", T4);
-    expect_rc(barrier_init(&b, 0), EINVAL, "barrier_init(&b, 0)", "No phase can complete.");
-    expect_rc(barrier_init(NULL, 2), EINVAL, "barrier_init(NULL, 2)", "Check the pointer.");
-    expect_rc(barrier_wait(NULL), EINVAL, "barrier_wait(NULL)", "Check the pointer.");
-    expect_rc(barrier_destroy(NULL), EINVAL, "barrier_destroy(NULL)", "Check the pointer.");
+    tl_expect_ok(barrier_destroy(&b), "barrier_destroy", T4);
+    tl_expect_rc(barrier_init(&b, 0), EINVAL, "barrier_init(&b, 0)", "No phase can complete.");
+    tl_expect_rc(barrier_init(NULL, 2), EINVAL, "barrier_init(NULL, 2)", "Check the pointer.");
+    tl_expect_rc(barrier_wait(NULL), EINVAL, "barrier_wait(NULL)", "Check the pointer.");
+    tl_expect_rc(barrier_destroy(NULL), EINVAL, "barrier_destroy(NULL)", "Check the pointer.");
 
-    expect_ok(barrier_init(&b, 2), "barrier_init(&b, 2)", T4);
+    tl_expect_ok(barrier_init(&b, 2), "barrier_init(&b, 2)", T4);
     static struct lone l;
     l = (struct lone){&b, 12345};
     pthread_t t;
     start_thread(&t, lone_wait, &l);
     tl_check(poll_until(one_arrived, &b, hang_secs()),
              "one thread in barrier_wait(count 2) did not show as arrived == 1");
-    expect_rc(barrier_destroy(&b), EBUSY, "barrier_destroy while a thread waits in it",
+    tl_expect_rc(barrier_destroy(&b), EBUSY, "barrier_destroy while a thread waits in it",
               "A partly filled phase means the barrier is in use.");
     rc = barrier_wait(&b);
     tl_check(join_within(t, hang_secs()) == 0, "the second arrival did not release the first");
@@ -169,5 +169,5 @@ TL_TEST(barrier_serial_and_errors, 1, 60, "barrier errors")
              (rc == 0 || l.rc == 0), "two threads got %d and %d from one phase: exactly "
              "one gets BARRIER_SERIAL_THREAD (%d), the other 0", rc, l.rc,
              BARRIER_SERIAL_THREAD);
-    expect_ok(barrier_destroy(&b), "barrier_destroy", T4);
+    tl_expect_ok(barrier_destroy(&b), "barrier_destroy", T4);
 }

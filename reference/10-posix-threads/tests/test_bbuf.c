@@ -13,61 +13,61 @@ TL_TEST(bbuf_fifo_single_thread, 2, 10, "bbuf")
     struct bbuf b;
     void *it = NULL;
     int rc = bbuf_init(&b, 3);
-    expect_ok(rc, "bbuf_init(&b, 3)", T2);
+    tl_expect_ok(rc, "bbuf_init(&b, 3)", T2);
     for (int i = 1; i <= 3; i++) {
         rc = bbuf_put(&b, ITEM(i));
-        expect_ok(rc, "bbuf_put on a buffer with a free slot", T2);
+        tl_expect_ok(rc, "bbuf_put on a buffer with a free slot", T2);
     }
     rc = bbuf_put_timed(&b, ITEM(99), 0);
-    expect_rc(rc, ETIMEDOUT, "bbuf_put_timed(full buffer, timeout 0)",
+    tl_expect_rc(rc, ETIMEDOUT, "bbuf_put_timed(full buffer, timeout 0)",
               "A full buffer with timeout 0 must give up at once, storing nothing.");
     for (uintptr_t i = 1; i <= 3; i++) {
         rc = bbuf_get(&b, &it);
-        expect_ok(rc, "bbuf_get on a non-empty buffer", T2);
+        tl_expect_ok(rc, "bbuf_get on a non-empty buffer", T2);
         tl_check(VAL(it) == i, "bbuf_get returned item %lu, expected %lu: items must come "
                  "out in the order they went in (FIFO; head is the oldest).",
                  (unsigned long)VAL(it), (unsigned long)i);
     }
     rc = bbuf_get_timed(&b, &it, 0);
-    expect_rc(rc, ETIMEDOUT, "bbuf_get_timed(empty buffer, timeout 0)",
+    tl_expect_rc(rc, ETIMEDOUT, "bbuf_get_timed(empty buffer, timeout 0)",
               "An empty buffer with timeout 0 must give up at once.");
     /* Wrap around the ring many times with two items inside. */
     uintptr_t next_in = 1, next_out = 1;
     for (int round = 0; round < 100; round++) {
         while (next_in - next_out < 2) {
             rc = bbuf_put(&b, ITEM(next_in));
-            expect_ok(rc, "bbuf_put", T2);
+            tl_expect_ok(rc, "bbuf_put", T2);
             next_in++;
         }
         rc = bbuf_get(&b, &it);
-        expect_ok(rc, "bbuf_get", T2);
+        tl_expect_ok(rc, "bbuf_get", T2);
         tl_check(VAL(it) == next_out, "after %d wrap-around rounds bbuf_get returned %lu, "
                  "expected %lu. Hint: index slots modulo cap: tail = (head + count) %% cap.",
                  round, (unsigned long)VAL(it), (unsigned long)next_out);
         next_out++;
     }
     /* One item inside, so that a get that skips its checks does not wait. */
-    expect_ok(bbuf_put(&b, ITEM(98)), "bbuf_put", T2);
+    tl_expect_ok(bbuf_put(&b, ITEM(98)), "bbuf_put", T2);
     void *none = ITEM(99);
-    expect_rc(bbuf_get(&b, NULL), EINVAL, "bbuf_get(&b, NULL)",
+    tl_expect_rc(bbuf_get(&b, NULL), EINVAL, "bbuf_get(&b, NULL)",
               "Nowhere to store the item: check the pointer before anything else.");
-    expect_rc(bbuf_get_timed(&b, NULL, 0), EINVAL, "bbuf_get_timed(&b, NULL, 0)",
+    tl_expect_rc(bbuf_get_timed(&b, NULL, 0), EINVAL, "bbuf_get_timed(&b, NULL, 0)",
               "Nowhere to store the item: check the pointer before anything else.");
-    expect_rc(bbuf_put(NULL, none), EINVAL, "bbuf_put(NULL, item)", "Check the pointer first.");
-    expect_rc(bbuf_get(NULL, &none), EINVAL, "bbuf_get(NULL, &item)", "Check the pointer first.");
-    expect_rc(bbuf_put_timed(NULL, none, 0), EINVAL, "bbuf_put_timed(NULL, item, 0)",
+    tl_expect_rc(bbuf_put(NULL, none), EINVAL, "bbuf_put(NULL, item)", "Check the pointer first.");
+    tl_expect_rc(bbuf_get(NULL, &none), EINVAL, "bbuf_get(NULL, &item)", "Check the pointer first.");
+    tl_expect_rc(bbuf_put_timed(NULL, none, 0), EINVAL, "bbuf_put_timed(NULL, item, 0)",
               "Check the pointer first.");
-    expect_rc(bbuf_get_timed(NULL, &none, 0), EINVAL, "bbuf_get_timed(NULL, &item, 0)",
+    tl_expect_rc(bbuf_get_timed(NULL, &none, 0), EINVAL, "bbuf_get_timed(NULL, &item, 0)",
               "Check the pointer first.");
-    expect_rc(bbuf_close(NULL), EINVAL, "bbuf_close(NULL)", "Check the pointer first.");
-    expect_rc(bbuf_destroy(NULL), EINVAL, "bbuf_destroy(NULL)", "Check the pointer first.");
+    tl_expect_rc(bbuf_close(NULL), EINVAL, "bbuf_close(NULL)", "Check the pointer first.");
+    tl_expect_rc(bbuf_destroy(NULL), EINVAL, "bbuf_destroy(NULL)", "Check the pointer first.");
     rc = bbuf_destroy(&b);
-    expect_ok(rc, "bbuf_destroy of an idle buffer (one item left inside: dropped)", T2);
+    tl_expect_ok(rc, "bbuf_destroy of an idle buffer (one item left inside: dropped)", T2);
     struct bbuf z;
     rc = bbuf_init(&z, 0);
-    expect_rc(rc, EINVAL, "bbuf_init(&b, 0)", "A buffer needs at least one slot.");
+    tl_expect_rc(rc, EINVAL, "bbuf_init(&b, 0)", "A buffer needs at least one slot.");
     rc = bbuf_init(NULL, 4);
-    expect_rc(rc, EINVAL, "bbuf_init(NULL, 4)", "Check the pointer first.");
+    tl_expect_rc(rc, EINVAL, "bbuf_init(NULL, 4)", "Check the pointer first.");
 }
 
 /* ---- blocking, proved by state ------------------------------------ */
@@ -131,9 +131,9 @@ TL_TEST(bbuf_put_blocks_when_full, 3, 60, "bbuf")
 {
     static struct bbuf b; /* static: a stuck thread may outlive the test */
     int rc = bbuf_init(&b, 2);
-    expect_ok(rc, "bbuf_init(&b, 2)", T2);
-    expect_ok(bbuf_put(&b, ITEM(1)), "bbuf_put", T2);
-    expect_ok(bbuf_put(&b, ITEM(2)), "bbuf_put", T2);
+    tl_expect_ok(rc, "bbuf_init(&b, 2)", T2);
+    tl_expect_ok(bbuf_put(&b, ITEM(1)), "bbuf_put", T2);
+    tl_expect_ok(bbuf_put(&b, ITEM(2)), "bbuf_put", T2);
 
     static struct one_call c;
     c = (struct one_call){.b = &b, .item = ITEM(3)};
@@ -144,21 +144,21 @@ TL_TEST(bbuf_put_blocks_when_full, 3, 60, "bbuf")
     tl_check(!atomic_load(&c.returned),
              "bbuf_put returned %d (%s) on a FULL buffer (count 2, cap 2). Contract: put "
              "waits until a slot is free. Hint: while (count == cap && !closed) "
-             "pthread_cond_wait(&b->not_full, &b->lock);", c.rc, ename(c.rc));
+             "pthread_cond_wait(&b->not_full, &b->lock);", c.rc, tl_ename(c.rc));
     tl_check(seen, "bbuf_put on a full buffer neither returned nor showed up in "
              "b->nput_waiting within %.0f s. Hint: count yourself in nput_waiting "
              "(under the lock) before pthread_cond_wait, out after it.", hang_secs());
     void *it = NULL;
-    expect_ok(bbuf_get(&b, &it), "bbuf_get", T2);
+    tl_expect_ok(bbuf_get(&b, &it), "bbuf_get", T2);
     tl_check(VAL(it) == 1, "bbuf_get returned %lu, expected 1 (FIFO)", (unsigned long)VAL(it));
     rc = join_within(t, hang_secs());
     tl_check(rc == 0, "a producer blocked on a full buffer was still blocked %.0f s after "
              "bbuf_get freed a slot: a lost wakeup. Hint: get must signal not_full "
              "after it frees a slot (while holding the lock or just after).", hang_secs());
-    expect_ok(c.rc, "the blocked bbuf_put, once woken,", T2);
-    expect_ok(bbuf_get(&b, &it), "bbuf_get", T2);
+    tl_expect_ok(c.rc, "the blocked bbuf_put, once woken,", T2);
+    tl_expect_ok(bbuf_get(&b, &it), "bbuf_get", T2);
     tl_check(VAL(it) == 2, "bbuf_get returned %lu, expected 2 (FIFO)", (unsigned long)VAL(it));
-    expect_ok(bbuf_get(&b, &it), "bbuf_get", T2);
+    tl_expect_ok(bbuf_get(&b, &it), "bbuf_get", T2);
     tl_check(VAL(it) == 3, "bbuf_get returned %lu, expected 3: the item of the put that "
              "waited must be stored after it wakes", (unsigned long)VAL(it));
 
@@ -168,7 +168,7 @@ TL_TEST(bbuf_put_blocks_when_full, 3, 60, "bbuf")
     start_thread(&t, stream_put, &s);
     for (long i = 1; i <= s.n; i++) {
         rc = bbuf_get(&b, &it);
-        expect_ok(rc, "bbuf_get", T2);
+        tl_expect_ok(rc, "bbuf_get", T2);
         tl_check(VAL(it) == (uintptr_t)i, "bbuf_get returned %lu, expected %ld (FIFO)",
                  (unsigned long)VAL(it), i);
         long p = atomic_load(&s.done);
@@ -177,8 +177,8 @@ TL_TEST(bbuf_put_blocks_when_full, 3, 60, "bbuf")
                  "re-test count == cap in a loop after every wakeup.", p, i);
     }
     tl_check(join_within(t, hang_secs()) == 0, "the producer never finished");
-    expect_ok(s.rc, "bbuf_put in the stream", T2);
-    expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
+    tl_expect_ok(s.rc, "bbuf_put in the stream", T2);
+    tl_expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
 }
 
 static void *stream_get(void *arg)
@@ -201,7 +201,7 @@ TL_TEST(bbuf_get_blocks_when_empty, 3, 60, "bbuf")
 {
     static struct bbuf b; /* static: a stuck thread may outlive the test */
     int rc = bbuf_init(&b, 2);
-    expect_ok(rc, "bbuf_init(&b, 2)", T2);
+    tl_expect_ok(rc, "bbuf_init(&b, 2)", T2);
     static struct one_call c;
     c = (struct one_call){.b = &b};
     pthread_t t;
@@ -211,16 +211,16 @@ TL_TEST(bbuf_get_blocks_when_empty, 3, 60, "bbuf")
     tl_check(!atomic_load(&c.returned),
              "bbuf_get returned %d (%s) on an EMPTY buffer. Contract: get waits until an "
              "item arrives (or the buffer is closed). Hint: while (count == 0 && !closed) "
-             "pthread_cond_wait(&b->not_empty, &b->lock);", c.rc, ename(c.rc));
+             "pthread_cond_wait(&b->not_empty, &b->lock);", c.rc, tl_ename(c.rc));
     tl_check(seen, "bbuf_get on an empty buffer neither returned nor showed up in "
              "b->nget_waiting within %.0f s. Hint: count yourself in nget_waiting.",
              hang_secs());
-    expect_ok(bbuf_put(&b, ITEM(42)), "bbuf_put", T2);
+    tl_expect_ok(bbuf_put(&b, ITEM(42)), "bbuf_put", T2);
     rc = join_within(t, hang_secs());
     tl_check(rc == 0, "a consumer blocked on an empty buffer was still blocked %.0f s after "
              "bbuf_put stored an item: a lost wakeup. Hint: put must signal not_empty.",
              hang_secs());
-    expect_ok(c.rc, "the blocked bbuf_get, once woken,", T2);
+    tl_expect_ok(c.rc, "the blocked bbuf_get, once woken,", T2);
     tl_check(VAL(c.item) == 42, "the woken bbuf_get returned item %lu, expected 42",
              (unsigned long)VAL(c.item));
 
@@ -232,12 +232,12 @@ TL_TEST(bbuf_get_blocks_when_empty, 3, 60, "bbuf")
         long g = atomic_load(&s.done);
         tl_check(g <= i - 1, "%ld bbuf_get calls had returned after only %ld puts: get "
                  "returned an item that was never put.", g, i - 1);
-        expect_ok(bbuf_put(&b, ITEM(i)), "bbuf_put", T2);
+        tl_expect_ok(bbuf_put(&b, ITEM(i)), "bbuf_put", T2);
     }
     tl_check(join_within(t, hang_secs()) == 0, "the consumer never finished: a lost wakeup?");
     tl_check(s.rc == 0, "the consumer's bbuf_get failed or returned items out of order "
              "(rc %d; -1 = wrong item)", s.rc);
-    expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
+    tl_expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
 }
 
 /* ---- close --------------------------------------------------------- */
@@ -248,7 +248,7 @@ TL_TEST(bbuf_close_wakes_all_waiters, 4, 60, "bbuf close")
     static struct bbuf b; /* static: a stuck thread may outlive the test */
     static struct one_call c[N];
     int rc = bbuf_init(&b, 1);
-    expect_ok(rc, "bbuf_init(&b, 1)", T2);
+    tl_expect_ok(rc, "bbuf_init(&b, 1)", T2);
     pthread_t t[N];
     for (int i = 0; i < N; i++) {
         c[i] = (struct one_call){.b = &b, .item = ITEM(1000)};
@@ -258,7 +258,7 @@ TL_TEST(bbuf_close_wakes_all_waiters, 4, 60, "bbuf close")
     tl_check(poll_until(returned_or_waiting, &w, hang_secs()),
              "%d consumers on an empty buffer did not all show up in nget_waiting "
              "(it says %d; did one return early?)", N, locked_int(&b.lock, &b.nget_waiting));
-    expect_ok(bbuf_close(&b), "bbuf_close", T2);
+    tl_expect_ok(bbuf_close(&b), "bbuf_close", T2);
     int stuck = 0;
     for (int i = 0; i < N; i++)
         stuck += join_within(t[i], i == 0 ? hang_secs() : 0.5) != 0;
@@ -268,16 +268,16 @@ TL_TEST(bbuf_close_wakes_all_waiters, 4, 60, "bbuf close")
              "pthread_cond_signal wakes only one.", stuck, N,
              locked_int(&b.lock, &b.nget_waiting));
     for (int i = 0; i < N; i++) {
-        expect_rc(c[i].rc, EPIPE, "bbuf_get woken by bbuf_close on an empty buffer",
+        tl_expect_rc(c[i].rc, EPIPE, "bbuf_get woken by bbuf_close on an empty buffer",
                   "Closed and empty means no item will ever come: return EPIPE.");
         tl_check(VAL(c[i].item) == 1000, "a bbuf_get that failed with EPIPE wrote *item");
     }
-    expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
+    tl_expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
 
     /* Blocked producers. */
     rc = bbuf_init(&b, 1);
-    expect_ok(rc, "bbuf_init(&b, 1)", T2);
-    expect_ok(bbuf_put(&b, ITEM(7)), "bbuf_put", T2);
+    tl_expect_ok(rc, "bbuf_init(&b, 1)", T2);
+    tl_expect_ok(bbuf_put(&b, ITEM(7)), "bbuf_put", T2);
     for (int i = 0; i < N; i++) {
         c[i] = (struct one_call){.b = &b, .item = ITEM(100 + i)};
         start_thread(&t[i], do_put, &c[i]);
@@ -286,7 +286,7 @@ TL_TEST(bbuf_close_wakes_all_waiters, 4, 60, "bbuf close")
     tl_check(poll_until(returned_or_waiting, &w, hang_secs()),
              "%d producers on a full buffer did not all show up in nput_waiting (it says %d)",
              N, locked_int(&b.lock, &b.nput_waiting));
-    expect_ok(bbuf_close(&b), "bbuf_close", T2);
+    tl_expect_ok(bbuf_close(&b), "bbuf_close", T2);
     stuck = 0;
     for (int i = 0; i < N; i++)
         stuck += join_within(t[i], i == 0 ? hang_secs() : 0.5) != 0;
@@ -294,19 +294,19 @@ TL_TEST(bbuf_close_wakes_all_waiters, 4, 60, "bbuf close")
              "still blocked after close (nput_waiting=%d), a lost wakeup. Hint: broadcast "
              "not_full too.", stuck, N, locked_int(&b.lock, &b.nput_waiting));
     for (int i = 0; i < N; i++)
-        expect_rc(c[i].rc, EPIPE, "bbuf_put woken by bbuf_close",
+        tl_expect_rc(c[i].rc, EPIPE, "bbuf_put woken by bbuf_close",
                   "A put on a closed buffer stores nothing and returns EPIPE.");
-    expect_rc(bbuf_put(&b, ITEM(8)), EPIPE, "bbuf_put after bbuf_close", "Closed is forever.");
+    tl_expect_rc(bbuf_put(&b, ITEM(8)), EPIPE, "bbuf_put after bbuf_close", "Closed is forever.");
     void *it = NULL;
     rc = bbuf_get(&b, &it);
-    expect_ok(rc, "bbuf_get on a closed buffer that still holds an item (drain)", T2);
+    tl_expect_ok(rc, "bbuf_get on a closed buffer that still holds an item (drain)", T2);
     tl_check(VAL(it) == 7, "draining a closed buffer returned %lu, expected the item put "
              "before close (7); the failed puts must not have stored theirs",
              (unsigned long)VAL(it));
-    expect_rc(bbuf_get(&b, &it), EPIPE, "bbuf_get on a closed, drained buffer",
+    tl_expect_rc(bbuf_get(&b, &it), EPIPE, "bbuf_get on a closed, drained buffer",
               "Nothing left and nothing will come: EPIPE.");
-    expect_ok(bbuf_close(&b), "a second bbuf_close (idempotent)", T2);
-    expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
+    tl_expect_ok(bbuf_close(&b), "a second bbuf_close (idempotent)", T2);
+    tl_expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
 }
 
 /* ---- many producers and consumers ---------------------------------- */
@@ -317,7 +317,7 @@ struct mpmc {
     int nprod;
     atomic_uchar *seen;        /* nprod * per_producer */
     atomic_ullong sum;
-    struct failbox fb;
+    struct tl_failbox fb;
 };
 
 struct prod_arg { struct mpmc *m; int id; };
@@ -325,11 +325,11 @@ struct prod_arg { struct mpmc *m; int id; };
 static void *mp_producer(void *arg)
 {
     struct prod_arg *a = arg;
-    for (long s = 0; s < a->m->per_producer && !fb_failed(&a->m->fb); s++) {
+    for (long s = 0; s < a->m->per_producer && !tl_fb_failed(&a->m->fb); s++) {
         uintptr_t v = ((uintptr_t)(a->id + 1) << 32) | (uintptr_t)s;
         int rc = bbuf_put(&a->m->b, ITEM(v));
         if (rc) {
-            fb_fail(&a->m->fb, "bbuf_put failed with %s while consumers were running", ename(rc));
+            tl_fb_fail(&a->m->fb, "bbuf_put failed with %s while consumers were running", tl_ename(rc));
             break;
         }
     }
@@ -348,24 +348,24 @@ static void *mp_consumer(void *arg)
         if (rc == EPIPE)
             return NULL;
         if (rc) {
-            fb_fail(&m->fb, "bbuf_get failed with %s", ename(rc));
+            tl_fb_fail(&m->fb, "bbuf_get failed with %s", tl_ename(rc));
             return NULL;
         }
         uintptr_t v = VAL(it);
         long p = (long)(v >> 32) - 1, s = (long)(v & 0xffffffffu);
         if (p < 0 || p >= m->nprod || s >= m->per_producer) {
-            fb_fail(&m->fb, "bbuf_get returned %#lx, which no producer put (a stale or "
+            tl_fb_fail(&m->fb, "bbuf_get returned %#lx, which no producer put (a stale or "
                     "uninitialised slot?)", (unsigned long)v);
             return NULL;
         }
         if (s <= last[p]) {
-            fb_fail(&m->fb, "one consumer got producer %ld's item #%ld after its item #%ld: "
+            tl_fb_fail(&m->fb, "one consumer got producer %ld's item #%ld after its item #%ld: "
                     "items must leave in FIFO order", p, s, last[p]);
             return NULL;
         }
         last[p] = s;
         if (atomic_fetch_add(&m->seen[p * m->per_producer + s], 1) != 0) {
-            fb_fail(&m->fb, "bbuf_get returned an item twice: producer %ld's item #%ld. "
+            tl_fb_fail(&m->fb, "bbuf_get returned an item twice: producer %ld's item #%ld. "
                     "Hint: a consumer that woke must re-test count under the lock (while, "
                     "not if) before taking slots[head].", p, s);
             return NULL;
@@ -382,11 +382,11 @@ TL_TEST(bbuf_exactly_once_stress, 5, 60, "bbuf stress")
     size_t cap = 1 + tl_rng_below(&r, 8);
     static struct mpmc m;
     memset(&m, 0, sizeof m);
-    m.fb = (struct failbox)FAILBOX_INIT;
+    m.fb = (struct tl_failbox)TL_FAILBOX_INIT;
     m.nprod = nprod;
     m.per_producer = tl_iters(40000) / nprod + 1;
     int rc = bbuf_init(&m.b, cap);
-    expect_ok(rc, "bbuf_init", T2);
+    tl_expect_ok(rc, "bbuf_init", T2);
     long total = m.per_producer * nprod;
     m.seen = calloc((size_t)total, sizeof *m.seen);
     tl_check(m.seen != NULL, "out of memory in the test");
@@ -408,11 +408,11 @@ TL_TEST(bbuf_exactly_once_stress, 5, 60, "bbuf stress")
                 "buffer has room/items: a lost wakeup.", stuck, nprod, cap, ncons, cnt,
                 locked_int(&m.b.lock, &m.b.nput_waiting), locked_int(&m.b.lock, &m.b.nget_waiting));
     }
-    expect_ok(bbuf_close(&m.b), "bbuf_close", T2);
+    tl_expect_ok(bbuf_close(&m.b), "bbuf_close", T2);
     stuck += join_all(ct, ncons, hang_secs());
     tl_check(stuck == 0, "%d consumers still blocked after every item was put and the buffer "
              "was closed: close must wake all waiters, and gets must drain then EPIPE", stuck);
-    fb_report(&m.fb);
+    tl_fb_report(&m.fb);
     unsigned long long want = 0;
     for (long p = 0; p < nprod; p++)
         for (long s = 0; s < m.per_producer; s++) {
@@ -425,7 +425,7 @@ TL_TEST(bbuf_exactly_once_stress, 5, 60, "bbuf stress")
     tl_check(atomic_load(&m.sum) == want, "checksum of delivered items %llu, expected %llu",
              (unsigned long long)atomic_load(&m.sum), want);
     free(m.seen);
-    expect_ok(bbuf_destroy(&m.b), "bbuf_destroy", T2);
+    tl_expect_ok(bbuf_destroy(&m.b), "bbuf_destroy", T2);
 }
 
 /* ---- the lost-wakeup detector -------------------------------------- */
@@ -445,7 +445,7 @@ TL_TEST(bbuf_lost_wakeup_detector, 4, 60, "bbuf stress wakeup")
 {
     static struct bbuf b;
     int rc = bbuf_init(&b, 1);
-    expect_ok(rc, "bbuf_init(&b, 1)", T2);
+    tl_expect_ok(rc, "bbuf_init(&b, 1)", T2);
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
     long n = tl_iters(20000 + (long)tl_rng_below(&r, 10000));
@@ -487,6 +487,6 @@ TL_TEST(bbuf_lost_wakeup_detector, 4, 60, "bbuf stress wakeup")
              "the producer or consumer did not finish");
     tl_check(cons.rc == 0, "the consumer got an error or an out-of-order item after %ld "
              "items (rc %d; -1 = wrong item)", atomic_load(&cons.done), cons.rc);
-    expect_ok(prod.rc, "bbuf_put", T2);
-    expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
+    tl_expect_ok(prod.rc, "bbuf_put", T2);
+    tl_expect_ok(bbuf_destroy(&b), "bbuf_destroy", T2);
 }

@@ -16,7 +16,7 @@ struct race {
     struct shared data;
     atomic_int runs;
     pthread_barrier_t gate; /* the test may use pthread barriers; you may not */
-    struct failbox fb;
+    struct tl_failbox fb;
 };
 
 static void init_shared(void *arg)
@@ -36,13 +36,13 @@ static void *racer(void *arg)
     pthread_barrier_wait(&r->gate);
     int rc = once_call(&r->o, init_shared, r);
     if (rc) {
-        fb_fail(&r->fb, "once_call returned %d (%s)%s", rc, ename(rc),
+        tl_fb_fail(&r->fb, "once_call returned %d (%s)%s", rc, tl_ename(rc),
                 rc == ENOSYS ? ": still the skeleton, see " T5 : "");
         return NULL;
     }
     /* Every caller, fast path or slow, must see everything init wrote. */
     if (r->data.ready_a != 1 || r->data.ready_b != 1 || r->data.table[63] != 63L * 63 + 7)
-        fb_fail(&r->fb, "once_call returned before init's writes were visible (ready_a=%d "
+        tl_fb_fail(&r->fb, "once_call returned before init's writes were visible (ready_a=%d "
                 "ready_b=%d). Hint: the fast path needs an ACQUIRE load of done, paired "
                 "with a RELEASE store after init returns.", r->data.ready_a, r->data.ready_b);
     return NULL;
@@ -56,7 +56,7 @@ TL_TEST(once_runs_init_exactly_once, 4, 60, "once stress")
         static struct race r;
         memset(&r, 0, sizeof r);
         r.o = (struct once)ONCE_INIT;
-        r.fb = (struct failbox)FAILBOX_INIT;
+        r.fb = (struct tl_failbox)TL_FAILBOX_INIT;
         pthread_barrier_init(&r.gate, NULL, N);
         pthread_t t[N];
         for (int i = 0; i < N; i++)
@@ -66,7 +66,7 @@ TL_TEST(once_runs_init_exactly_once, 4, 60, "once stress")
         tl_check(stuck == 0, "%d of %d threads never returned from once_call (a lock never "
                  "released?)", stuck, N);
         pthread_barrier_destroy(&r.gate);
-        fb_report(&r.fb);
+        tl_fb_report(&r.fb);
         int runs = atomic_load(&r.runs);
         tl_check(runs == 1, "round %ld: %d threads raced into once_call and init ran %d "
                  "times, expected exactly 1. Hint: after taking the mutex, test done AGAIN: "
@@ -98,9 +98,9 @@ TL_TEST(once_fast_path_takes_no_lock, 2, 60, "once")
     static struct once o = ONCE_INIT;
     calls = 0;
     int rc = once_call(&o, count_call, NULL);
-    expect_ok(rc, "once_call", T5);
+    tl_expect_ok(rc, "once_call", T5);
     tl_check(calls == 1, "the first once_call ran init %d times, expected 1", calls);
-    expect_ok(once_call(&o, count_call, NULL), "a second once_call", T5);
+    tl_expect_ok(once_call(&o, count_call, NULL), "a second once_call", T5);
     tl_check(calls == 1, "a second once_call ran init again (%d runs)", calls);
     /* With o->lock held elsewhere, a call on a done once must still return:
      * the fast path is one acquire load, no lock. */
@@ -116,8 +116,8 @@ TL_TEST(once_fast_path_takes_no_lock, 2, 60, "once")
     tl_check(rc == 0, "once_call on an initialised once blocked while another thread held "
              "o->lock: the fast path must not take the mutex. Hint: if "
              "(atomic_load_explicit(&o->done, memory_order_acquire)) return 0;");
-    expect_ok(f.rc, "once_call on the fast path", T5);
+    tl_expect_ok(f.rc, "once_call on the fast path", T5);
     tl_check(calls == 1, "init ran again on the fast path");
-    expect_rc(once_call(NULL, count_call, NULL), EINVAL, "once_call(NULL, ...)", "Check the pointers.");
-    expect_rc(once_call(&o, NULL, NULL), EINVAL, "once_call(&o, NULL, ...)", "Check the pointers.");
+    tl_expect_rc(once_call(NULL, count_call, NULL), EINVAL, "once_call(NULL, ...)", "Check the pointers.");
+    tl_expect_rc(once_call(&o, NULL, NULL), EINVAL, "once_call(&o, NULL, ...)", "Check the pointers.");
 }

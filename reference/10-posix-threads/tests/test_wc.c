@@ -19,7 +19,7 @@ TL_TEST(wc_matches_sequential, 5, 30, "wc stress")
         int rc = wc_count(g.text, g.len, nt, &t);
         if (rc)
             gen_free(&g);
-        expect_ok(rc, "wc_count", T6);
+        tl_expect_ok(rc, "wc_count", T6);
         gen_compare(&g, &t, nt);
         wc_table_free(&t);
         tl_check(t.buckets == NULL && t.nbuckets == 0, "wc_table_free left buckets=%p "
@@ -27,11 +27,11 @@ TL_TEST(wc_matches_sequential, 5, 30, "wc stress")
     }
     gen_free(&g);
     struct wc_table t;
-    expect_rc(wc_count("a b", 3, 0, &t), EINVAL, "wc_count with 0 threads", "1..WC_MAX_THREADS.");
-    expect_rc(wc_count("a b", 3, WC_MAX_THREADS + 1, &t), EINVAL,
+    tl_expect_rc(wc_count("a b", 3, 0, &t), EINVAL, "wc_count with 0 threads", "1..WC_MAX_THREADS.");
+    tl_expect_rc(wc_count("a b", 3, WC_MAX_THREADS + 1, &t), EINVAL,
               "wc_count with WC_MAX_THREADS + 1 threads", "1..WC_MAX_THREADS.");
-    expect_rc(wc_count("a b", 3, 2, NULL), EINVAL, "wc_count with out == NULL", "Check the pointers.");
-    expect_rc(wc_table_init(NULL, 16), EINVAL, "wc_table_init(NULL, 16)", "Check the pointer.");
+    tl_expect_rc(wc_count("a b", 3, 2, NULL), EINVAL, "wc_count with out == NULL", "Check the pointers.");
+    tl_expect_rc(wc_table_init(NULL, 16), EINVAL, "wc_table_init(NULL, 16)", "Check the pointer.");
 }
 
 static int word_byte(char c)
@@ -44,7 +44,7 @@ static void check_split(const char *what, const char *text, size_t len, int npar
     size_t bounds[WC_MAX_THREADS + 2];
     bounds[nparts + 1] = 0xdeadbeef;
     int rc = wc_split(text, len, nparts, bounds);
-    expect_ok(rc, "wc_split", T6);
+    tl_expect_ok(rc, "wc_split", T6);
     tl_check(bounds[0] == 0 && bounds[nparts] == len, "wc_split(%s, %d parts): bounds[0]=%zu "
              "bounds[%d]=%zu, expected 0 and %zu", what, nparts, bounds[0], nparts,
              bounds[nparts], len);
@@ -80,16 +80,16 @@ TL_TEST(wc_split_at_word_boundaries, 2, 10, "wc")
     memcpy(heap, "ab", 2);
     check_split("2 bytes at the start of a heap block (no NUL)", heap, 2, 4);
     free(heap);
-    expect_rc(wc_split("a", 1, 0, (size_t[2]){0}), EINVAL, "wc_split with 0 parts", "nparts >= 1.");
+    tl_expect_rc(wc_split("a", 1, 0, (size_t[2]){0}), EINVAL, "wc_split with 0 parts", "nparts >= 1.");
 
     /* The table on its own. */
     struct wc_table t;
-    expect_ok(wc_table_init(&t, 5), "wc_table_init", T6);
+    tl_expect_ok(wc_table_init(&t, 5), "wc_table_init", T6);
     tl_check(t.nbuckets >= 16 && (t.nbuckets & (t.nbuckets - 1)) == 0,
              "wc_table_init(&t, 5) gave nbuckets=%zu: a power of two, at least 16", t.nbuckets);
-    expect_ok(wc_table_add(&t, "cat", 3, 2), "wc_table_add", T6);
-    expect_ok(wc_table_add(&t, "cats", 3, 1), "wc_table_add (\"cat\", given as 3 bytes of \"cats\")", T6);
-    expect_ok(wc_table_add(&t, "cats", 4, 5), "wc_table_add", T6);
+    tl_expect_ok(wc_table_add(&t, "cat", 3, 2), "wc_table_add", T6);
+    tl_expect_ok(wc_table_add(&t, "cats", 3, 1), "wc_table_add (\"cat\", given as 3 bytes of \"cats\")", T6);
+    tl_expect_ok(wc_table_add(&t, "cats", 4, 5), "wc_table_add", T6);
     tl_check(wc_lookup(&t, "cat", 3) == 3 && wc_lookup(&t, "cats", 4) == 5 &&
              wc_lookup(&t, "ca", 2) == 0, "table counts cat=%lu cats=%lu ca=%lu, expected 3 5 "
              "0: words compare by length AND bytes", wc_lookup(&t, "cat", 3),

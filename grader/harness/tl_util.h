@@ -1,0 +1,235 @@
+/*
+ * tl_util.h - helpers that the tests of every lab use (kit-owned, not part
+ * of any lab's API). Include it after tl_harness.h, from a test file or a
+ * lab's test header. Everything here is static: each test program gets its
+ * own copy, and one that does not use a helper pays nothing for it.
+ *
+ * Four groups:
+ *   error codes       tl_ename, tl_expect_ok, tl_expect_rc
+ *   first failure     struct tl_failbox: worker threads record, the main
+ *                     thread reports (tl_check may only run on the thread
+ *                     that runs the test)
+ *   fault injection   a countdown per thread for calls the lab's code makes
+ *                     through -Wl,--wrap=<fn> (lab.conf's ldflags)
+ *   memory maps       the /proc/self/maps entry holding an address and the
+ *                     one just below it (guard pages), the process's VmSize
+ */
+#ifndef TL_UTIL_H
+#define TL_UTIL_H
+
+#include "tl_harness.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ================================================================== */
+/* Error codes                                                         */
+/* ================================================================== */
+
+/* "EINVAL" for EINVAL, "0" for 0, "?" for a number glibc has no name for.
+ * Any thread may call it; the string is static. */
+static inline const char *tl_ename(int rc)
+{
+    const char *n = rc ? strerrorname_np(rc) : "0";
+    return n ? n : "?";
+}
+
+/* Fail the test unless rc == 0. `what` names the call; `task` is a string
+ * literal naming the handout task that implements it, quoted when rc is
+ * ENOSYS (the skeleton's stub). Test thread only. */
+#define tl_expect_ok(rc, what, task)                                          \
+    tl_check((rc) == 0, "%s returned %d (%s), expected 0.%s", (what), (rc),    \
+             tl_ename(rc),                                                    \
+             (rc) == ENOSYS ? " ENOSYS is the skeleton's stub: do the TODOs "   \
+                              "of " task " in the handout first." : "")
+
+/* Fail the test unless rc == want; `why` says what the contract is.
+ * Test thread only. */
+#define tl_expect_rc(rc, want, what, why)                                     \
+    tl_check((rc) == (want), "%s returned %d (%s), expected %s. %s", (what),   \
+             (rc), tl_ename(rc), tl_ename(want), (why))
+
+/* ================================================================== */
+/* First failure of any thread                                         */
+/* ================================================================== */
+
+/* Threads other than the test's own never call tl_check: they record the
+ * first thing that went wrong here and stop, and the test thread calls
+ * tl_fb_report after joining them. Later failures are dropped: the first
+ * one is the cause, the rest are usually its consequences. */
+struct tl_failbox {
+    pthread_mutex_t m;  /* guards msg while it is written */
+    atomic_int failed;  /* 0 -> 1 once, under m; read without m
+                           (seq_cst: a reader that sees 1 sees msg, since
+                           the store follows the vsnprintf under m) */
+    char msg[1024];     /* written once, under m, before failed = 1 */
+};
+#define TL_FAILBOX_INIT { PTHREAD_MUTEX_INITIALIZER, 0, "" }
+
+/* Any thread: record a failure unless one is recorded already. */
+__attribute__((format(printf, 2, 3), unused))
+static void tl_fb_fail(struct tl_failbox *fb, const char *fmt, ...)
+{
+    pthread_mutex_lock(&fb->m);
+    if (!atomic_load(&fb->failed)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(fb->msg, sizeof fb->msg, fmt, ap);
+        va_end(ap);
+        atomic_store(&fb->failed, 1);
+    }
+    pthread_mutex_unlock(&fb->m);
+}
+
+/* Any thread: 1 once a failure is recorded (workers use it to stop early). */
+static inline int tl_fb_failed(struct tl_failbox *fb)
+{
+    return atomic_load(&fb->failed);
+}
+
+/* Test thread, after the threads that could record are joined or have
+ * provably stopped: fail the test with the recorded message, if any. */
+#define tl_fb_report(fb)                                                      \
+    do {                                                                      \
+        if (tl_fb_failed(fb))                                                 \
+            tl_fail("%s", (fb)->msg);                                         \
+    } while (0)
+
+/* ================================================================== */
+/* Fault injection                                                     */
+/* ================================================================== */
+
+/* A lab's lab.conf links its tests with -Wl,--wrap=malloc,... so that the
+ * calls the lab's own code makes reach a __wrap_ function in the lab's test
+ * header first (libc's internal calls do not). That function asks
+ * tl_fault_now() whether this call is the one to fail, and if so fails it
+ * the way the real function would (NULL/MAP_FAILED/-1 and an errno).
+ *
+ * The countdown is per kernel thread, so a test arms it on the thread that
+ * will make the call, and other threads (the harness, helpers) are never
+ * hit. tl_fault_after(n), n >= 1: the n-th wrapped call from now on this
+ * thread fails, once; the calls before and after it succeed.
+ * tl_fault_disarm(): turn it off; 1 if the fault fired. */
+static __thread long tl_fault_countdown; /* this thread only; 0: off */
+static __thread int tl_fault_fired;      /* this thread only */
+
+__attribute__((unused)) static void tl_fault_after(long n)
+{
+    tl_fault_fired = 0;
+    tl_fault_countdown = n;
+}
+
+__attribute__((unused)) static int tl_fault_disarm(void)
+{
+    tl_fault_countdown = 0;
+    return tl_fault_fired;
+}
+
+/* From a __wrap_ function: 1 if this call must fail. */
+__attribute__((unused)) static int tl_fault_now(void)
+{
+    if (tl_fault_countdown > 0 && --tl_fault_countdown == 0) {
+        tl_fault_fired = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The same, setting errno = err when the call must fail (for functions
+ * that report their error in errno: malloc, mmap, mprotect, ...). */
+__attribute__((unused)) static int tl_fault_errno(int err)
+{
+    if (!tl_fault_now())
+        return 0;
+    errno = err;
+    return 1;
+}
+
+/* ================================================================== */
+/* Memory maps                                                         */
+/* ================================================================== */
+
+/* What /proc/self/maps says about one address: the mapping holding it and,
+ * if one ends exactly where that one starts, the mapping just below (where
+ * a stack's guard page is). Set addr, zero the rest, call tl_maps_look. */
+struct tl_map_look {
+    uintptr_t addr;      /* in: the address to look up */
+    int found;           /* a mapping holds addr */
+    uintptr_t lo, hi;    /* that mapping: [lo, hi) */
+    char perms[8];       /* its permissions, e.g. "rw-p" */
+    int below_found;     /* a mapping ends exactly at lo */
+    uintptr_t blo, bhi;  /* that one: [blo, bhi) */
+    char bperms[8];      /* its permissions, e.g. "---p" for a guard */
+    char bname[128];     /* its path or [name], "" if anonymous */
+};
+
+/* Any thread that may call stdio (not a raw clone thread). */
+__attribute__((unused)) static void tl_maps_look(struct tl_map_look *m)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    char line[512];
+    struct { uintptr_t lo, hi; char perms[8]; char name[128]; } prev = {0, 0, "", ""};
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8], name[128] = "";
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %127s", &lo, &hi, perms, name) < 3)
+            continue;
+        if (m->addr >= lo && m->addr < hi) {
+            m->found = 1;
+            m->lo = lo;
+            m->hi = hi;
+            snprintf(m->perms, sizeof m->perms, "%s", perms);
+            if (prev.hi == lo) {
+                m->below_found = 1;
+                m->blo = prev.lo;
+                m->bhi = prev.hi;
+                snprintf(m->bperms, sizeof m->bperms, "%s", prev.perms);
+                snprintf(m->bname, sizeof m->bname, "%s", prev.name);
+            }
+        }
+        prev.lo = lo;
+        prev.hi = hi;
+        snprintf(prev.perms, sizeof prev.perms, "%s", perms);
+        snprintf(prev.name, sizeof prev.name, "%s", name);
+    }
+    fclose(f);
+}
+
+/* This process's virtual size in KiB (VmSize of /proc/self/status); -1 if
+ * it cannot be read. Any thread that may call stdio. */
+__attribute__((unused)) static long tl_vm_size_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    long kib = -1;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %ld", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* Recurse with 512-byte frames, about 5 GB deep, so it never returns on a
+ * stack of any sane size: it runs into whatever lies below the stack. With
+ * a guard page there, that is a SIGSEGV; run it in a child
+ * (tl_run_in_child) and check how the child died. Plain C: a raw clone
+ * thread may call it. */
+__attribute__((noinline, unused)) static int tl_overflow_stack(int depth)
+{
+    volatile char frame[512];
+    frame[0] = (char)depth;
+    frame[511] = (char)depth;
+    if (depth > 10 * 1000 * 1000)
+        return frame[0];
+    return tl_overflow_stack(depth + 1) + frame[511];
+}
+
+#endif
