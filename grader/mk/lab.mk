@@ -12,6 +12,7 @@
 #   make list       list the tests with their points
 #   make run T=NAME [SEED=N] [PERTURB=1]   run one test (SEED and PERTURB replay a stress run)
 #   make grade      grade this lab as the grader would (public tests)
+#   make programs   build lab.conf's programs; make report runs its report line
 
 TL_ROOT ?= ../..
 TL_ROOT := $(abspath $(TL_ROOT))
@@ -28,6 +29,9 @@ KIT_SOURCES := $(call conf,kit_sources)
 LAB_CFLAGS := $(call conf,cflags)
 LAB_LDLIBS := $(call conf,ldlibs)
 SOURCES := $(filter %.c %.S,$(STUDENT_FILES) $(KIT_SOURCES))
+PROGRAMS := $(call conf,programs)
+MODULES := $(call conf,modules)
+REPORT := $(call conf,report)
 
 CC ?= cc
 ifeq ($(origin CC),default)
@@ -59,9 +63,15 @@ ifeq ($(HIDDEN),1)
 TEST_SRCS += $(wildcard hidden/*.c)
 endif
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
-HEADERS := $(wildcard include/*.h src/*.h tests/*.h)
+HEADERS := $(wildcard include/*.h src/*.h tests/*.h) $(TL_ROOT)/grader/harness/tl_harness.h \
+  $(TL_ROOT)/grader/harness/tl_util.h
+# lab.conf's programs (built with the lab's objects, no test harness) and
+# modules (shared objects the tests dlopen: always -O2 -fPIC, whatever the
+# variant, and built before the tests).
+PROG_BINS := $(patsubst %.c,$(BUILD)/%,$(PROGRAMS))
+MODULE_SOS := $(foreach m,$(MODULES),$(BUILD)/$(dir $(m))lib$(basename $(notdir $(m))).so)
 
-.PHONY: all tests test list run grade clean objects
+.PHONY: all tests test list run grade clean objects programs report
 all tests: $(TEST_BINS)
 
 $(BUILD)/obj/%.c.o: %.c $(HEADERS)
@@ -80,7 +90,25 @@ $(BUILD)/%: %.c $(OBJS) $(HARNESS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS_$(VARIANT)) $(PERTURB_WRAP) $< $(OBJS) $(HARNESS) $(LDLIBS_ALL) -o $@
 
+$(if $(PROG_BINS),$(PROG_BINS)): $(BUILD)/%: %.c $(OBJS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS_$(VARIANT)) $< $(OBJS) $(LAB_LDLIBS) -lpthread $(LDLIBS) -o $@
+
+$(TEST_BINS): $(MODULE_SOS)
+define tl_module_rule
+$(BUILD)/$(dir $(1))lib$(basename $(notdir $(1))).so: $(1)
+	@mkdir -p $$(dir $$@)
+	$$(CC) -std=gnu11 $$(WARN) -O2 -g -fPIC -shared $$< -o $$@
+endef
+$(foreach m,$(MODULES),$(eval $(call tl_module_rule,$(m))))
+
 objects: $(OBJS)
+
+programs: $(PROG_BINS)
+
+report: $(PROG_BINS)
+	@test -n "$(REPORT)" || { echo "$(LAB_SLUG) has no report (lab.conf [lab] report)"; exit 2; }
+	$(BUILD)/$(REPORT)
 
 test: $(TEST_BINS)
 	@fail=0; for t in $(TEST_BINS); do \

@@ -94,7 +94,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
         if (!strcmp(key, "title")) { free(l->title); l->title = xstrdup(val); }
         else if (!strcmp(key, "hours")) l->hours = atof(val);
         else if (!strcmp(key, "student_files")) strv_append(&l->student_files, val);
-        else if (!strcmp(key, "kit_sources") || !strcmp(key, "cflags") || !strcmp(key, "ldlibs")) { /* read by lab.mk */ }
+        else if (!strcmp(key, "kit_sources") || !strcmp(key, "cflags") || !strcmp(key, "ldlibs") ||
+                 !strcmp(key, "programs") || !strcmp(key, "modules") || !strcmp(key, "report")) { /* read by lab.mk */ }
         else { char *m = xasprintf("[lab]: unknown key '%s'", key); set_error(l, m); free(m); }
     } else if (!strcmp(section, "forbidden") && !strcmp(key, "symbols")) {
         strv_append(&l->forbidden, val);
