@@ -8,8 +8,12 @@ g=grader/build/tl-grade
 work=build/selftest
 rm -rf "$work"; mkdir -p "$work"
 pass=0; fail=0
-ok()  { echo "PASS  $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL  $1"; shift; for l in "$@"; do echo "      $l"; done; fail=$((fail + 1)); }
+# Each result line ends with the seconds since the previous one: where the
+# suite's time goes (CI has a budget).
+last=$SECONDS
+lap() { lap=$((SECONDS - last))s; last=$SECONDS; }
+ok()  { lap; echo "PASS  $1  [$lap]"; pass=$((pass + 1)); }
+bad() { lap; echo "FAIL  $1  [$lap]"; shift; for l in "$@"; do echo "      $l"; done; fail=$((fail + 1)); }
 
 # 1. The grader's own unit tests.
 if make -s -C grader test >"$work/unit.log" 2>&1; then ok "grader unit tests ($(grep -c '\[       OK \]' "$work/unit.log") passed)"
@@ -198,5 +202,5 @@ if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "h
 else bad "handouts build to HTML" "$(tail -3 "$work/handout.log")" "reproduce: make handout"; fi
 
 echo
-echo "selftest: $pass passed, $fail failed"
+echo "selftest: $pass passed, $fail failed in $((SECONDS / 60)) min $((SECONDS % 60)) s"
 [ "$fail" = 0 ]
