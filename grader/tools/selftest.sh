@@ -76,9 +76,12 @@ else
 fi
 
 # 4b. The submission path: a "perfect student" (each student file is the
-#     reference's with SOLUTION resolved) scores full marks, every stage,
-#     except the first lab, given a compile error: 0 with the compiler's
-#     words, while the other labs are still graded.
+#     reference's with SOLUTION resolved) scores full marks, except the
+#     first lab, given a compile error: 0 with the compiler's words, while
+#     the other labs are still graded. Every lab's tests stage runs; the
+#     race, memory and perf stages run for the labs with a [perf] stage
+#     (perf runs only on this path; race and memory already ran in 3, and
+#     the stage code is the same on both paths: these labs cover it).
 sub="$work/perfect-student"
 labs=$(cd reference && ls -d [0-9][0-9]-*/ | tr -d /)
 first=$(echo "$labs" | head -n1)
@@ -91,14 +94,22 @@ perfect_lab() { # lab dest_root: the reference's student files, SOLUTION resolve
 for l in $labs; do perfect_lab "$l" "$sub"; done
 broken=$(grader/tools/conf-get.sh "reference/$first/lab.conf" lab student_files | tr ' ' '\n' | grep '\.c$' | head -n1)
 echo "this line is not C;" >> "$sub/labs/$first/$broken"
-$g --kit "$root" --submission "$sub" --out "$work/sub" >"$work/sub.log" 2>&1; rc=$?
-if [ $rc = 0 ] && wellformed "$work/sub" &&
+perf_labs=$(for l in $labs; do [ "$l" != "$first" ] && grep -q '^\[perf\]' "reference/$l/lab.conf" && echo "--lab ${l%%-*}"; done)
+full=1
+$g --kit "$root" --submission "$sub" --stages tests --out "$work/sub" >"$work/sub.log" 2>&1; rc=$?
+if [ -n "$perf_labs" ]; then
+  # shellcheck disable=SC2086
+  $g --kit "$root" --submission "$sub" $perf_labs --out "$work/sub-perf" >"$work/sub-perf.log" 2>&1 || full=0
+  jq -e 'all(.extra_data.labs[]; .built and .score == .max_score) and all(.tests[]; .status == "passed")
+         and any(.tests[]; .name|test("perf"))' "$work/sub-perf/results.json" >/dev/null 2>&1 || full=0
+fi
+if [ $rc = 0 ] && [ $full = 1 ] && wellformed "$work/sub" &&
    jq -e --arg f "$first" 'all(.extra_data.labs[]; if .lab == $f then (.built|not) and .score == 0 else .built and .score == .max_score end)
           and all(.tests[]; if (.name|startswith($f + "/")) then (.output|test("did not compile")) and (.output|test("error")) else .status == "passed" end)' \
       "$work/sub/results.json" >/dev/null; then
-  ok "a submission: perfect labs score full marks, the lab with a compile error scores 0 and shows the compiler's error"
+  ok "a submission: perfect labs score full marks (every stage, perf too, for$(echo " $perf_labs" | sed 's/ --lab / /g')), the lab with a compile error scores 0 and shows the compiler's error"
 else
-  bad "submission grading" "$(grep -E 'FAIL|build failed|Score' "$work/sub.log" | head -8)" \
+  bad "submission grading" "$(grep -hE 'FAIL|build failed|Score' "$work/sub.log" "$work/sub-perf.log" 2>/dev/null | head -8)" \
       "reproduce: see $work/perfect-student; $g --kit . --submission $work/perfect-student"
 fi
 
