@@ -381,6 +381,36 @@ static void stage_tool(const struct grade_opts *g, const struct lab *l, const ch
         it->max = (double)sc->points / sc->ntools;
         it->tags = strv_split(sname, NULL);
         double t0 = now_s();
+        /* The stage scores race- or memory-clean code that works: when one
+         * of its tests already failed in the tests stage of this grading,
+         * the stage cannot be earned, and running it under a slow tool
+         * (helgrind, memcheck) would only cost time, for every skeleton
+         * and broken submission of a class. Say which tests to fix. */
+        if (want_stage(g, "tests")) {
+            struct buf failed;
+            buf_init(&failed);
+            int nfailed = 0;
+            for (char **p = sc->tests; *p; p++) {
+                char *full = xasprintf("%s/%s", slug, *p);
+                for (size_t i = 0; i + 1 < rep->nitems; i++)
+                    if (!strcmp(rep->items[i].name, full) && !rep->items[i].passed) {
+                        buf_printf(&failed, "%s%s", nfailed ? ", " : "", *p);
+                        nfailed++;
+                    }
+                free(full);
+            }
+            if (nfailed) {
+                it->output = xasprintf("not run: this stage checks the %s tests under %s, and %s failed in the "
+                                       "tests stage above: %s. Make %s pass first; the stage's points come "
+                                       "with them.",
+                                       sname, tool_name(tool), nfailed == 1 ? "this one" : "these", failed.p,
+                                       nfailed == 1 ? "it" : "them");
+                buf_free(&failed);
+                it->time_s = now_s() - t0;
+                continue;
+            }
+            buf_free(&failed);
+        }
         const char *variant = tool == TOOL_TSAN ? "build/tsan" : tool == TOOL_ASAN ? "build/asan" : "build/plain";
         if (tool == TOOL_TSAN || tool == TOOL_ASAN) {
             struct buf log;
