@@ -664,6 +664,25 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
         goto out;
     }
 
+    if (g->only) { /* --test: keep the named tests, in their order */
+        size_t kept = 0;
+        for (size_t i = 0; i < nt; i++) {
+            if (strv_has(g->only, tests[i].name)) {
+                struct test_info keep = tests[i];
+                tests[i] = tests[kept];
+                tests[kept++] = keep;
+            }
+        }
+        for (size_t i = kept; i < nt; i++) {
+            free(tests[i].name);
+            free(tests[i].binary);
+            strv_free(tests[i].tags);
+        }
+        nt = kept;
+        if (!nt)
+            buf_printf(&notes, "no test of this lab is named %s (--test).\n", g->only[0]);
+    }
+
     if (want_stage(g, "tests")) {
         size_t ntask = 0;
         for (size_t i = 0; i < nt; i++)

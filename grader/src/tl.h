@@ -196,6 +196,7 @@ struct grade_opts {
     const char *work;        /* where staging dirs go */
     char **stages;           /* NULL: all; else subset of build,tests,race,memory */
     int fail_fast;           /* stop a lab at its first failure (mutation runs) */
+    char **only;             /* NULL: every test; else only these (--test; tests stage only) */
 };
 
 struct lab_report {
