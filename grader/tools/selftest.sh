@@ -94,7 +94,7 @@ perfect_lab() { # lab dest_root: the reference's student files, SOLUTION resolve
 for l in $labs; do perfect_lab "$l" "$sub"; done
 broken=$(grader/tools/conf-get.sh "reference/$first/lab.conf" lab student_files | tr ' ' '\n' | grep '\.c$' | head -n1)
 echo "this line is not C;" >> "$sub/labs/$first/$broken"
-perf_labs=$(for l in $labs; do [ "$l" != "$first" ] && grep -q '^\[perf\]' "reference/$l/lab.conf" && echo "--lab ${l%%-*}"; done)
+perf_labs=$(for l in $labs; do [ "$l" != "$first" ] && grep -q '^\[perf\]' "reference/$l/lab.conf" && echo "--lab ${l%%-*}"; done | tr "\n" " ")
 full=1
 $g --kit "$root" --submission "$sub" --stages tests --out "$work/sub" >"$work/sub.log" 2>&1; rc=$?
 if [ -n "$perf_labs" ]; then
@@ -107,7 +107,7 @@ if [ $rc = 0 ] && [ $full = 1 ] && wellformed "$work/sub" &&
    jq -e --arg f "$first" 'all(.extra_data.labs[]; if .lab == $f then (.built|not) and .score == 0 else .built and .score == .max_score end)
           and all(.tests[]; if (.name|startswith($f + "/")) then (.output|test("did not compile")) and (.output|test("error")) else .status == "passed" end)' \
       "$work/sub/results.json" >/dev/null; then
-  ok "a submission: perfect labs score full marks (every stage, perf too, for$(echo " $perf_labs" | sed 's/ --lab / /g')), the lab with a compile error scores 0 and shows the compiler's error"
+  ok "a submission: perfect labs score full marks (every stage, perf too, for$(echo " $perf_labs" | sed 's/ *--lab / /g; s/ *$//')), the lab with a compile error scores 0 and shows the compiler's error"
 else
   bad "submission grading" "$(grep -hE 'FAIL|build failed|Score' "$work/sub.log" "$work/sub-perf.log" 2>/dev/null | head -8)" \
       "reproduce: see $work/perfect-student; $g --kit . --submission $work/perfect-student"
