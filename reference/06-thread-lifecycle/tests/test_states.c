@@ -148,7 +148,9 @@ TL_TEST(log_sleep, 4, 10, "states sleep")
 struct waiter {
     struct gate g;
     int rc;
-    atomic_int left; /* set after gate_wait returned */
+    atomic_int left;       /* set after gate_wait returned */
+    pthread_mutex_t *hold; /* the test holds it until it has seen the
+                              waiter RUNNING again; NULL: no hold */
 };
 
 static void *wait_gate(void *arg)
@@ -156,14 +158,20 @@ static void *wait_gate(void *arg)
     TPROLOGUE();
     struct waiter *w = arg;
     w->rc = gate_wait(&w->g);
+    if (w->hold) { /* stay RUNNING, touching nothing of the layer's */
+        pthread_mutex_lock(w->hold);
+        pthread_mutex_unlock(w->hold);
+    }
     atomic_store(&w->left, 1);
     return NULL;
 }
 
 TL_TEST(log_cond_wait_signal, 5, 10, "states cond")
 {
-    static struct waiter w = {GATE_INIT, -1, 0};
+    static pthread_mutex_t hold = PTHREAD_MUTEX_INITIALIZER;
+    static struct waiter w = {GATE_INIT, -1, 0, &hold};
     lc_thread *t;
+    pthread_mutex_lock(&hold);
     int rc = lc_create(&t, wait_gate, &w, LC_JOINABLE);
     tl_expect_ok(rc, "lc_create", T2);
     tl_check(wait_state(t, LC_BLOCKED), "a thread waiting in lc_cond_wait for a gate was never seen "
@@ -174,6 +182,15 @@ TL_TEST(log_cond_wait_signal, 5, 10, "states cond")
     pthread_mutex_unlock(&w.g.m);
     rc = lc_cond_signal(&w.g.c);
     tl_expect_ok(rc, "lc_cond_signal", T4);
+    /* The waiter now moves to RUNNING and then waits for `hold`, which
+     * orders nothing of the layer's: that last move must be made under the
+     * layer's lock like every other, or the race stage sees this read
+     * (lc_state) meet the write. */
+    tl_check(wait_state(t, LC_RUNNING), "lc_cond_signal did not wake the only waiter: it was never "
+             "RUNNING again (state %s after %.0f s). Hint: " T4 ", TODO 4.3: take it off the queue, "
+             "make it RUNNABLE, signal the waiter's own wake condition variable.",
+             lc_state_name(lc_state(t)), hang_secs());
+    pthread_mutex_unlock(&hold);
     tl_check(wait_state(t, LC_TERMINATED), "lc_cond_signal did not wake the only waiter (state %s "
              "after %.0f s). Hint: " T4 ", TODO 4.3: take it off the queue, make it RUNNABLE, "
              "signal the waiter's own wake condition variable.", lc_state_name(lc_state(t)), hang_secs());
