@@ -178,8 +178,17 @@ static struct {
     char note[512];
 } iso;
 
-/* Uids (and gids) handed to tests when the grader runs as root. */
-enum { SB_UID_BASE = 61000, SB_UID_COUNT = 1000 };
+/* Uids (and gids) handed to tests when the grader runs as root: a block
+ * of SB_UID_COUNT from sb_uid_base. Graders that share a lock directory
+ * (every grader of one host or one container) never hand out the same uid
+ * at once. Graders that do not (the host's and a container's, or two
+ * containers on one host) must use disjoint blocks, since the kernel's
+ * uids are shared: a sweep of one grader's test uid would kill the other's
+ * test, and RLIMIT_NPROC would count both. TL_UID_BASE moves the block
+ * (the grading image's entrypoint draws one at random, above the host's). */
+enum { SB_UID_DEFAULT_BASE = 61000, SB_UID_COUNT = 1000 };
+static unsigned sb_uid_base = SB_UID_DEFAULT_BASE; /* set once, in sb_isolation_init */
+#define SB_UID_BASE sb_uid_base
 
 static int write_file(const char *path, const char *text)
 {
@@ -290,6 +299,16 @@ void sb_isolation_init(const char *kit, const char *work, const char *submission
     free(gp);
     free(greal);
     int root = geteuid() == 0;
+    const char *ub = getenv("TL_UID_BASE");
+    if (ub && *ub) {
+        char *end;
+        unsigned long v = strtoul(ub, &end, 10);
+        if (*end || v < 10000 || v > 2000000000ul)
+            fprintf(stderr, "tl-grade: TL_UID_BASE=%s ignored (a number from 10000 to 2000000000); "
+                    "tests get uids from %u\n", ub, sb_uid_base);
+        else
+            sb_uid_base = (unsigned)v;
+    }
     int base = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS;
     if (allow_ns) {
         if (!root) {
@@ -320,7 +339,7 @@ void sb_isolation_init(const char *kit, const char *work, const char *submission
                    allow_ns ? "the kernel, or a container's seccomp policy, refused them" : "TL_SANDBOX_NS=0",
                    has_network() ? "the network reachable" : "no network interface but loopback");
     if (iso.per_job_uid)
-        buf_printf(&b, "; each test as its own unprivileged uid (%d-%d), RLIMIT_NPROC per test",
+        buf_printf(&b, "; each test as its own unprivileged uid (%u-%u), RLIMIT_NPROC per test",
                    SB_UID_BASE, SB_UID_BASE + SB_UID_COUNT - 1);
     else
         buf_printf(&b, "; tests run as the grader's own user%s",
