@@ -63,8 +63,7 @@ ifeq ($(HIDDEN),1)
 TEST_SRCS += $(wildcard hidden/*.c)
 endif
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
-HEADERS := $(wildcard include/*.h src/*.h tests/*.h) $(TL_ROOT)/grader/harness/tl_harness.h \
-  $(TL_ROOT)/grader/harness/tl_util.h
+HEADERS := $(wildcard include/*.h src/*.h tests/*.h $(TL_ROOT)/grader/harness/*.h)
 # lab.conf's programs (built with the lab's objects, no test harness) and
 # modules (shared objects the tests dlopen: always -O2 -fPIC, whatever the
 # variant, and built before the tests).
