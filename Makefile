@@ -8,6 +8,7 @@
 #   make handout                           handouts to HTML in handout/build/
 #   make flake [LAB=NN] [N=20]             grade the reference N times under load; failures per test
 #   make coverage [LAB=NN]                 line/branch coverage of the reference by its tests
+#   make bench [LAB=NN] [IMPL=labs|reference] [RUNS=N]   each lab's benchmark against its peers
 #   make mutants [LAB=NN] [JOBS=N]         plant one bug at a time in the reference; kill rate per lab
 #   make batch SUBMISSIONS=DIR [LAB=NN]    grade each checkout/archive in DIR: OUT/gradebook.csv, batch.json
 #   make docker-base-image                 Debian base image by debootstrap from this host's apt mirror
@@ -40,7 +41,7 @@ DOCKER_RUN = mkdir -p $(OUT) && docker run --rm --network none \
   --memory $(DOCKER_MEMORY) --memory-swap $(DOCKER_MEMORY) --pids-limit $(DOCKER_PIDS) \
   -e HOST_UID=$$(id -u) -e HOST_GID=$$(id -g) -v "$(abspath $(OUT))":/out
 
-.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage mutants batch clean help \
+.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage mutants bench batch clean help \
   docker-base-image docker-image docker-grade docker-grade-reference gradescope test-docker
 all: grader
 
@@ -83,6 +84,15 @@ coverage: deps
 	@for l in $(or $(LAB),[0-9][0-9]); do for d in reference/$$l-*/ reference/$$l/; do \
 	  [ -f "$$d/lab.conf" ] || continue; \
 	  grader/tools/coverage.sh $$d build/coverage/$$(basename $$d) 90 || exit 1; done; done
+
+# Each lab with a lab.conf [bench]: our programs against their peers, run
+# alternately (labs/: your code; IMPL=reference: the solution).
+IMPL ?= labs
+bench: deps
+	@found=0; for l in $(or $(LAB),[0-9][0-9]); do for d in $(IMPL)/$$l-*/ $(IMPL)/$$l/; do \
+	  grep -qs '^\[bench\]' "$$d/lab.conf" || continue; found=1; \
+	  $(MAKE) -s -C $$d bench $(if $(RUNS),RUNS=$(RUNS)) $(if $(QUICK),QUICK=$(QUICK)) || exit 1; echo; done; done; \
+	  [ $$found = 1 ] || { echo "make bench: no lab in $(IMPL)/ matching '$(or $(LAB),*)' has a benchmark (lab.conf [bench])"; exit 2; }
 
 mutants: grader
 	@python3 grader/tools/mutants.py $(foreach l,$(LAB),--lab $(l)) $(if $(JOBS),--jobs $(JOBS))

@@ -13,6 +13,8 @@
 #   make run T=NAME [SEED=N] [PERTURB=1]   run one test (SEED and PERTURB replay a stress run)
 #   make grade      grade this lab as the grader would (public tests)
 #   make programs   build lab.conf's programs; make report runs its report line
+#   make bench [RUNS=N] [QUICK=1]   lab.conf [bench]: our programs against their
+#                   peers, run alternately (grader/tools/bench.py); make bench-build
 
 TL_ROOT ?= ../..
 TL_ROOT := $(abspath $(TL_ROOT))
@@ -32,6 +34,12 @@ SOURCES := $(filter %.c %.S,$(STUDENT_FILES) $(KIT_SOURCES))
 PROGRAMS := $(call conf,programs)
 MODULES := $(call conf,modules)
 REPORT := $(call conf,report)
+bconf = $(shell $(TL_ROOT)/grader/tools/conf-get.sh lab.conf bench $(1))
+BENCH_PROGRAMS := $(call bconf,programs)
+BENCH_PEERS := $(call bconf,peers)
+BENCH_PKGS := $(call bconf,pkgs)
+BENCH_PEER_CFLAGS := $(call bconf,peer_cflags)
+BENCH_PAIRS := $(call bconf,pairs)
 
 CC ?= cc
 ifeq ($(origin CC),default)
@@ -68,9 +76,20 @@ HEADERS := $(wildcard include/*.h src/*.h tests/*.h $(TL_ROOT)/grader/harness/*.
 # modules (shared objects the tests dlopen: always -O2 -fPIC, whatever the
 # variant, and built before the tests).
 PROG_BINS := $(patsubst %.c,$(BUILD)/%,$(PROGRAMS))
+# Benchmark programs: the lab's objects without the tests' --wrap hooks.
+BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_PROGRAMS))
+BENCH_LDLIBS := $(foreach f,$(LAB_LDLIBS),$(if $(findstring --wrap=,$(f)),,$(f)))
+# Benchmark peers stand alone (no lab code): C with $(CC), C++ with $(CXX),
+# compiled and linked with the pkg-config packages lab.conf [bench] names.
+PEER_C_BINS := $(patsubst %.c,$(BUILD)/%,$(filter %.c,$(BENCH_PEERS)))
+PEER_CXX_BINS := $(patsubst %.cpp,$(BUILD)/%,$(filter %.cpp,$(BENCH_PEERS)))
+CXX ?= g++
+PEER_FLAGS = -O2 -g -pthread $(BENCH_PEER_CFLAGS)
+PKG_FLAGS = flags=; [ -z "$(BENCH_PKGS)" ] || flags=$$(pkg-config --cflags --libs $(BENCH_PKGS) 2>&1) || { \
+  echo "bench: the peers need the Debian packages behind pkg-config '$(BENCH_PKGS)': run make deps ($$flags)"; exit 1; }
 MODULE_SOS := $(foreach m,$(MODULES),$(BUILD)/$(dir $(m))lib$(basename $(notdir $(m))).so)
 
-.PHONY: all tests test list run grade clean objects programs report
+.PHONY: all tests test list run grade clean objects programs report bench bench-build
 all tests: $(TEST_BINS)
 
 $(BUILD)/obj/%.c.o: %.c $(HEADERS)
@@ -93,6 +112,10 @@ $(if $(PROG_BINS),$(PROG_BINS)): $(BUILD)/%: %.c $(OBJS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS_$(VARIANT)) $< $(OBJS) $(LAB_LDLIBS) -lpthread $(LDLIBS) -o $@
 
+$(if $(BENCH_BINS),$(BENCH_BINS)): $(BUILD)/%: %.c $(OBJS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(OBJS) $(BENCH_LDLIBS) -lpthread $(LDLIBS) -o $@
+
 $(TEST_BINS): $(MODULE_SOS)
 define tl_module_rule
 $(BUILD)/$(dir $(1))lib$(basename $(notdir $(1))).so: $(1)
@@ -101,9 +124,24 @@ $(BUILD)/$(dir $(1))lib$(basename $(notdir $(1))).so: $(1)
 endef
 $(foreach m,$(MODULES),$(eval $(call tl_module_rule,$(m))))
 
+$(if $(PEER_C_BINS),$(PEER_C_BINS)): $(BUILD)/%: %.c
+	@mkdir -p $(dir $@)
+	@$(PKG_FLAGS); echo "$(CC) $(PEER_FLAGS) $< $$flags -o $@"; $(CC) -std=gnu11 $(WARN) $(PEER_FLAGS) $< $$flags -o $@
+
+$(if $(PEER_CXX_BINS),$(PEER_CXX_BINS)): $(BUILD)/%: %.cpp
+	@mkdir -p $(dir $@)
+	@$(PKG_FLAGS); echo "$(CXX) $(PEER_FLAGS) $< $$flags -o $@"; $(CXX) -std=gnu++17 $(WARN) $(PEER_FLAGS) $< $$flags -o $@
+
 objects: $(OBJS)
 
 programs: $(PROG_BINS)
+
+bench-build: $(BENCH_BINS) $(PEER_C_BINS) $(PEER_CXX_BINS)
+	@test -n "$(BENCH_PAIRS)" || { echo "$(LAB_SLUG) has no benchmark (lab.conf [bench])"; exit 2; }
+
+bench: bench-build
+	@python3 $(TL_ROOT)/grader/tools/bench.py --bin $(BUILD)/$(dir $(BENCH_PAIRS)) --pairs $(BENCH_PAIRS) \
+	  --lab $(LAB_SLUG) --json $(BUILD)/bench.json $(if $(RUNS),--runs $(RUNS)) $(if $(filter 1,$(QUICK)),--quick)
 
 report: $(PROG_BINS)
 	@test -n "$(REPORT)" || { echo "$(LAB_SLUG) has no report (lab.conf [lab] report)"; exit 2; }

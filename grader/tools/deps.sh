@@ -2,8 +2,9 @@
 # deps.sh - make sure the Debian packages the kit needs are installed.
 # As root: installs what is missing with apt-get. Otherwise: prints the one
 # command to run and fails (also as root with TL_DEPS_NO_INSTALL=1).
-#   deps.sh            what make grade / make test need on a host
-#   deps.sh --image    that, and the Windows toolchain (the grading image)
+#   deps.sh            what make grade / make test / make bench need on a host
+#   deps.sh --image    the grading image: the host's list without the
+#                      benchmarks' peers, and with the Windows toolchain
 #   deps.sh --list [--image]   print the package names, install nothing
 set -euo pipefail
 image=0 list=0
@@ -27,6 +28,16 @@ pkgs=(
   gcovr                       # coverage reports (make coverage, make grade)
   gnuplot-nox                 # lab 00's make report draws the costs (PNG)
 )
+if [ "$image" = 0 ]; then
+  # make bench compares each lab's reference with the real thing; make test
+  # builds and runs each pair once. A container only grades: not there.
+  pkgs+=(
+    g++ pkg-config    # peers written in C++ (oneTBB); their flags from pkg-config
+    libglib2.0-dev    # lab 08's peer: GLib's GThreadPool
+    libtbb-dev        # lab 09's peer: oneTBB's task_group (libgomp, OpenMP tasks, comes with gcc)
+    libuv1-dev        # lab 05's peer: libuv's event loop
+  )
+fi
 if [ "$image" = 1 ]; then
   pkgs+=(
     gcc-mingw-w64-x86-64 wine wine64  # the Windows-threads lab: cross-compile, run under Wine

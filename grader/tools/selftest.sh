@@ -210,6 +210,21 @@ for l in $labs; do
   done
 done
 
+# 5f. Benchmarks (lab.conf [bench]): the reference's programs and their
+#     peers build and agree on their answers (one quick run of each pair:
+#     a check, not a measurement: make bench measures), and the skeleton's
+#     build, so a student can run them on their own code.
+for l in $labs; do
+  grep -q '^\[bench\]' "reference/$l/lab.conf" || continue
+  if make -s -C "reference/$l" bench QUICK=1 >"$work/bench-$l.log" 2>&1 &&
+     make -s -C "labs/$l" bench-build >"$work/bench-skel-$l.log" 2>&1; then
+    ok "$l: benchmark pairs build and run (quick), skeleton's too: $(grep -c 'x$' "$work/bench-$l.log") pair(s)"
+  else
+    bad "$l: benchmark" "$(grep -hE 'FAIL|rror' "$work/bench-$l.log" "$work/bench-skel-$l.log" | head -4)" \
+        "reproduce: make -C reference/$l bench QUICK=1; make -C labs/$l bench-build"
+  fi
+done
+
 # 6. Handouts build, each with its generated grading table.
 if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "handouts build to HTML"
 else bad "handouts build to HTML" "$(tail -3 "$work/handout.log")" "reproduce: make handout"; fi
