@@ -13,6 +13,10 @@
  *                     through -Wl,--wrap=<fn> (lab.conf's ldflags)
  *   memory maps       the /proc/self/maps entry holding an address and the
  *                     one just below it (guard pages), the process's VmSize
+ *   waiting           poll a condition with a deadline (tl_poll_until,
+ *                     TL_WAIT_UNTIL) or until progress stalls
+ *                     (TL_WAIT_PROGRESS): a hang becomes a message, and
+ *                     nothing sleeps to synchronise
  */
 #ifndef TL_UTIL_H
 #define TL_UTIL_H
@@ -26,6 +30,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <time.h>
 
 /* ================================================================== */
 /* Error codes                                                         */
@@ -231,5 +237,66 @@ __attribute__((noinline, unused)) static int tl_overflow_stack(int depth)
         return frame[0];
     return tl_overflow_stack(depth + 1) + frame[511];
 }
+
+/* ================================================================== */
+/* Waiting for a condition                                             */
+/* ================================================================== */
+
+/* Call pred(arg) until it returns non-zero or `secs` (as given: the caller
+ * scales by tl_slow() where it should) have passed, yielding between
+ * calls; the last value of pred. For the test's own thread. */
+__attribute__((unused)) static int tl_poll_until(int (*pred)(void *), void *arg, double secs)
+{
+    double end = tl_now() + secs;
+    for (;;) {
+        if (pred(arg))
+            return 1;
+        if (tl_now() > end)
+            return pred(arg);
+        sched_yield();
+    }
+}
+
+/* Re-read `cond` every millisecond until it holds or `secs` (times
+ * tl_slow()) have passed; the value of cond at the end. The millisecond
+ * sleep leaves the CPU to the threads being waited for (two cores, one of
+ * them loaded). For the test's own kernel thread. */
+#define TL_WAIT_UNTIL(cond, secs)                                             \
+    ({                                                                        \
+        double wu_end_ = tl_now() + (double)(secs) * (double)tl_slow();       \
+        int wu_ok_;                                                           \
+        while (!(wu_ok_ = !!(cond)) && tl_now() < wu_end_) {                  \
+            struct timespec wu_ts_ = {0, 1000000};                            \
+            nanosleep(&wu_ts_, NULL);                                         \
+        }                                                                     \
+        wu_ok_;                                                               \
+    })
+
+/* Wait until the counter `now` (an expression, re-read every millisecond)
+ * reaches `target`. 1 when it does; 0 when it stops moving for `stall`
+ * seconds (times tl_slow()). The kit's rule for lost-wakeup tests: a lost
+ * wakeup stops progress for good, a loaded machine only slows it down, so
+ * only a stall is a failure, never the total time taken. */
+#define TL_WAIT_PROGRESS(now, target, stall)                                  \
+    ({                                                                        \
+        long wp_last_ = (long)(now);                                          \
+        int wp_ok_;                                                           \
+        for (;;) {                                                            \
+            long wp_seen_ = wp_last_;                                         \
+            int wp_moved_ = TL_WAIT_UNTIL((wp_seen_ = (long)(now)) != wp_last_\
+                                              || wp_seen_ >= (long)(target),  \
+                                          (stall));                           \
+            if (wp_seen_ >= (long)(target)) {                                 \
+                wp_ok_ = 1;                                                   \
+                break;                                                        \
+            }                                                                 \
+            if (!wp_moved_) {                                                 \
+                wp_ok_ = 0;                                                   \
+                break;                                                        \
+            }                                                                 \
+            wp_last_ = wp_seen_;                                              \
+        }                                                                     \
+        wp_ok_;                                                               \
+    })
 
 #endif

@@ -4,7 +4,8 @@
  * User threads never call tl_check: they record the first failure in a
  * tl_failbox and stop; the test's own thread reports it. The test thread
  * waits for user threads by polling a predicate under a deadline that only
- * turns a hang into a message (WAIT_UNTIL); nothing sleeps to synchronise.
+ * turns a hang into a message (TL_WAIT_UNTIL, TL_WAIT_PROGRESS in
+ * tl_util.h); nothing sleeps to synchronise.
  */
 #ifndef MN_TEST_H
 #define MN_TEST_H
@@ -66,46 +67,6 @@
         tl_check(mn_rc_ == 0, "mn_stats failed (errno %s). Hint: handout "    \
                  "Task 2.11.", tl_ename(errno));                              \
     } while (0)
-
-/* Poll `cond` every millisecond until it holds or `secs` (stretched by
- * tl_slow()) have passed; the value of cond at the end. For the test's own
- * kernel thread, never a user thread. */
-#define WAIT_UNTIL(cond, secs)                                                \
-    ({                                                                        \
-        double wu_end_ = tl_now() + (double)(secs) * (double)tl_slow();       \
-        int wu_ok_;                                                           \
-        while (!(wu_ok_ = !!(cond)) && tl_now() < wu_end_) {                  \
-            struct timespec wu_ts_ = {0, 1000000};                            \
-            nanosleep(&wu_ts_, NULL);                                         \
-        }                                                                     \
-        wu_ok_;                                                               \
-    })
-
-/* Wait until `now` (an expression re-read every millisecond) reaches
- * `target`. 1 when it does; 0 when it stops moving for `stall` seconds
- * (stretched by tl_slow()): a lost wakeup stops progress for good, while a
- * loaded machine only slows it down, so only a stall counts as failure. */
-#define WAIT_PROGRESS(now, target, stall)                                     \
-    ({                                                                        \
-        long wp_last_ = (long)(now);                                          \
-        int wp_ok_;                                                           \
-        for (;;) {                                                            \
-            long wp_seen_ = wp_last_;                                         \
-            int wp_moved_ = WAIT_UNTIL((wp_seen_ = (long)(now)) != wp_last_ ||\
-                                           wp_seen_ >= (long)(target),        \
-                                       (stall));                              \
-            if (wp_seen_ >= (long)(target)) {                                 \
-                wp_ok_ = 1;                                                   \
-                break;                                                        \
-            }                                                                 \
-            if (!wp_moved_) {                                                 \
-                wp_ok_ = 0;                                                   \
-                break;                                                        \
-            }                                                                 \
-            wp_last_ = wp_seen_;                                              \
-        }                                                                     \
-        wp_ok_;                                                               \
-    })
 
 /* A user thread's deadline: 1 once `secs` (times tl_slow()) have passed
  * since *start (set *start to 0 first). For loops that must end even when

@@ -114,10 +114,10 @@ TL_TEST(global_queue_is_not_starved, 4, 30, "queues fairness")
     mn_t p, c;
     MN_SPAWN(p, pinger_parent, NULL);
     /* Wait until the two yielders keep the one carrier's local queue busy. */
-    int busy = WAIT_UNTIL(atomic_load(&yields) > 20 || atomic_load(&gave_up), 10);
+    int busy = TL_WAIT_UNTIL(atomic_load(&yields) > 20 || atomic_load(&gave_up), 10);
     MN_SPAWN(c, from_outside, NULL);
     long at_spawn = atomic_load(&yields);
-    WAIT_UNTIL(atomic_load(&c_ran) || atomic_load(&gave_up), 20);
+    TL_WAIT_UNTIL(atomic_load(&c_ran) || atomic_load(&gave_up), 20);
     atomic_store(&c_ran, 1); /* let the yielders finish either way */
     MN_JOIN(p, NULL);
     MN_JOIN(c, NULL);
@@ -177,11 +177,11 @@ TL_TEST(idle_carrier_steals_work, 4, 60, "queues steal")
     struct mn_stats a, b;
     /* Both carriers asleep first: then only a wakeup can bring the second
      * one to the children (parks is counted before each sleep). */
-    WAIT_UNTIL(mn_stats(&a) == 0 && a.parks >= 2, 10);
+    TL_WAIT_UNTIL(mn_stats(&a) == 0 && a.parks >= 2, 10);
     MN_STATS(&a);
     mn_t p;
     MN_SPAWN(p, spawn_two, NULL);
-    int both = WAIT_UNTIL(atomic_load(&started[0]) && atomic_load(&started[1]), 20);
+    int both = TL_WAIT_UNTIL(atomic_load(&started[0]) && atomic_load(&started[1]), 20);
     int s0 = atomic_load(&started[0]), s1 = atomic_load(&started[1]);
     atomic_store(&give_up, 1);
     MN_JOIN(p, NULL);

@@ -60,7 +60,7 @@ TL_TEST(hundred_thousand_user_threads, 4, 300, "scale")
     tl_expect_ok(mn_cond_init(&room), "mn_cond_init", "Task 5.5");
     mn_t s;
     MN_SPAWN(s, spawner, NULL);
-    int ok = WAIT_PROGRESS(tl_fb_failed(&fb) ? total : atomic_load(&finished), total, 20);
+    int ok = TL_WAIT_PROGRESS(tl_fb_failed(&fb) ? total : atomic_load(&finished), total, 20);
     tl_fb_report(&fb);
     tl_check(ok,
              "a user thread spawns %ld short-lived user threads, at most %d "

@@ -56,19 +56,6 @@ static inline long hang_ms(void)
     return (long)(hang_secs() * 1000);
 }
 
-/* Poll pred(arg) until true or secs pass; the last value of pred. */
-static inline int poll_until(int (*pred)(void *), void *arg, double secs)
-{
-    double end = tl_now() + secs;
-    for (;;) {
-        if (pred(arg))
-            return 1;
-        if (tl_now() > end)
-            return pred(arg);
-        sched_yield();
-    }
-}
-
 /* Wait until lc_state(t) == s; 1, or 0 after hang_secs(). */
 static inline int wait_state(lc_thread *t, enum lc_state s)
 {

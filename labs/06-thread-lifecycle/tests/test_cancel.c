@@ -230,7 +230,7 @@ TL_TEST(cancel_is_deferred, 3, 20, "cancel")
     lc_thread *c;
     int rc0 = lc_create(&c, compute, &spins, LC_JOINABLE);
     tl_expect_ok(rc0, "lc_create", T2);
-    tl_check(poll_until(spun, &spins, hang_secs()), "the compute loop never ran");
+    tl_check(tl_poll_until(spun, &spins, hang_secs()), "the compute loop never ran");
     tl_expect_ok(lc_cancel(c), "lc_cancel of a thread in a compute loop", T5);
     void *cret = NULL;
     rc0 = lc_timedjoin(c, &cret, hang_ms());

@@ -300,12 +300,12 @@ TL_TEST(hidden_many_blocked_readers, 2, 60, "block hidden")
     for (int i = 0; i < NREAD; i++)
         MN_SPAWN(r[i], blocked_reader, (void *)(long)i);
     MN_SPAWN(w, late_writer, NULL);
-    int ok = WAIT_UNTIL(atomic_load(&n_read_done) == NREAD, 30);
+    int ok = TL_WAIT_UNTIL(atomic_load(&n_read_done) == NREAD, 30);
     if (!ok)
         for (int i = 0; i < NREAD; i++)
             if (write(rp[i][1], "q", 1) != 1)
                 tl_fail("write failed");
-    WAIT_UNTIL(atomic_load(&n_read_done) == NREAD, 10);
+    TL_WAIT_UNTIL(atomic_load(&n_read_done) == NREAD, 10);
     struct mn_stats st;
     MN_STATS(&st);
     for (int i = 0; i < NREAD; i++)
@@ -494,11 +494,11 @@ TL_TEST(hidden_kernel_joiners, 2, 60, "join hidden")
     /* Let the joiners fall asleep in mn_join (when we can see it), then end
      * the threads one at a time, last first. */
     for (int i = 0; i < NKJ; i++)
-        WAIT_UNTIL(atomic_load(&kj_fd[i]) > 0 && sleeping(atomic_load(&kj_fd[i]) - 1), 2);
+        TL_WAIT_UNTIL(atomic_load(&kj_fd[i]) > 0 && sleeping(atomic_load(&kj_fd[i]) - 1), 2);
     int ok = 1;
     for (int i = NKJ - 1; i >= 0 && ok; i--) {
         atomic_store(&kj_go[i], 1);
-        ok = WAIT_UNTIL(atomic_load(&kj_joined[i]), 10);
+        ok = TL_WAIT_UNTIL(atomic_load(&kj_joined[i]), 10);
     }
     for (int i = 0; i < NKJ; i++)
         atomic_store(&kj_go[i], 1);
@@ -556,13 +556,13 @@ static void *shutdown_helper(void *p)
     (void)p;
     while (!atomic_load(&main_fd))
         sched_yield();
-    WAIT_UNTIL(sleeping(atomic_load(&main_fd) - 1) && atomic_load(&sb_in_read), 10);
+    TL_WAIT_UNTIL(sleeping(atomic_load(&main_fd) - 1) && atomic_load(&sb_in_read), 10);
     atomic_store(&e_go, 1);
-    WAIT_UNTIL(atomic_load(&e_done), 10);
+    TL_WAIT_UNTIL(atomic_load(&e_done), 10);
     /* A correct mn_shutdown sleeps on; a broken one wakes and stops the
      * carriers. Give a broken one half a second to do so (this only decides
      * whether a bug is seen: a correct runtime passes whatever the delay). */
-    WAIT_UNTIL(0, 0.5);
+    TL_WAIT_UNTIL(0, 0.5);
     if (write(sp[1], "k", 1) != 1)
         return (void *)1L;
     return NULL;

@@ -68,13 +68,13 @@ TL_TEST(blocked_read_does_not_stall_others, 6, 60, "block")
     for (int i = 0; i < 3; i++)
         MN_SPAWN(s[i], stepper, NULL);
     MN_SPAWN(w, writer, NULL);
-    int ok = WAIT_UNTIL(atomic_load(&read_done), 20);
+    int ok = TL_WAIT_UNTIL(atomic_load(&read_done), 20);
     if (!ok) {
         /* Unblock the reader ourselves so the runtime can be shut down. */
         atomic_store(&stop_all, 1);
         if (write(pfd[1], "y", 1) != 1)
             tl_fail("write to the pipe failed");
-        WAIT_UNTIL(atomic_load(&read_done), 10);
+        TL_WAIT_UNTIL(atomic_load(&read_done), 10);
     }
     struct mn_stats st;
     MN_STATS(&st);

@@ -267,7 +267,7 @@ TL_TEST(both_carriers_run_in_parallel, 5, 60, "parallel")
     mn_t a, b;
     MN_SPAWN(a, spinner, (void *)0L);
     MN_SPAWN(b, spinner, (void *)1L);
-    int ok = WAIT_UNTIL(atomic_load(&par.saw[0]) && atomic_load(&par.saw[1]), 20);
+    int ok = TL_WAIT_UNTIL(atomic_load(&par.saw[0]) && atomic_load(&par.saw[1]), 20);
     atomic_store(&par.stop, 1);
     MN_JOIN(a, NULL);
     MN_JOIN(b, NULL);

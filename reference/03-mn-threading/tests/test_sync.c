@@ -93,7 +93,7 @@ TL_TEST(mutex_parks_user_thread_not_carrier, 5, 60, "mutex")
     MN_SPAWN(h, holder, NULL);
     MN_SPAWN(w, waiter, NULL);
     MN_SPAWN(r, runner, NULL);
-    int done = WAIT_UNTIL(atomic_load(&w_got), 30);
+    int done = TL_WAIT_UNTIL(atomic_load(&w_got), 30);
     if (!done) {
         atomic_store(&stuck, 1);
         tl_fail("with ONE carrier: thread H locks an mn_mutex, thread W blocks "
@@ -248,7 +248,7 @@ TL_TEST(cond_ping_pong_no_lost_wakeup, 3, 240, "cond stress")
             MN_SPAWN(id[i][s], player, &args[i][s]);
         }
     long want = 2L * NPAIRS * rounds;
-    int ok = WAIT_PROGRESS(pp_progress(), want, 10);
+    int ok = TL_WAIT_PROGRESS(pp_progress(), want, 10);
     tl_check(ok,
              "%d pairs of user threads on 2 carriers play ping-pong with an "
              "mn_mutex and two mn_conds (%ld moves each side); progress "
@@ -450,10 +450,10 @@ TL_TEST(cond_handshake_across_carriers, 3, 240, "cond stress")
     mn_t w, s;
     MN_SPAWN(w, hs_waiter, (void *)rounds);
     MN_SPAWN(s, hs_signaller, (void *)rounds);
-    int ok = WAIT_PROGRESS(atomic_load(&hrounds), rounds, 10);
+    int ok = TL_WAIT_PROGRESS(atomic_load(&hrounds), rounds, 10);
     atomic_store(&hstop, 1);
     if (!ok)
-        for (int i = 0; i < 100 && !WAIT_UNTIL(0, 0.001); i++)
+        for (int i = 0; i < 100 && !TL_WAIT_UNTIL(0, 0.001); i++)
             mn_cond_broadcast(&hc);
     MN_JOIN(w, NULL);
     MN_JOIN(s, NULL);

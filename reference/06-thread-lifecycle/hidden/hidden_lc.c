@@ -368,7 +368,7 @@ TL_TEST(hidden_pcancel_data_pops_handler, 2, 30, "pcancel")
     x.r.bufsize = 64;
     pthread_t tid;
     tl_check(pthread_create(&tid, NULL, reader_tramp, &x) == 0, "pthread_create failed");
-    tl_check(poll_until(is_reading, &x, hang_secs()), "the reader never set reading. Hint: " T7 ".");
+    tl_check(tl_poll_until(is_reading, &x, hang_secs()), "the reader never set reading. Hint: " T7 ".");
     if (!atomic_load(&x.r.reading)) {
         pthread_join(tid, NULL);
         tl_fail("pc_reader_main returned %ld before reading. Hint: " T7 ", TODO 7.1.", (long)(intptr_t)x.ret);

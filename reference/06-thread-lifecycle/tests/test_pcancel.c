@@ -37,7 +37,7 @@ TL_TEST(pcancel_blocked_read, 5, 20, "pcancel memory")
     pthread_t tid;
     int rc = pthread_create(&tid, NULL, reader_tramp, &x);
     tl_check(rc == 0, "the test could not create a thread: %s", tl_ename(rc));
-    tl_check(poll_until(reading_or_finished, &x, hang_secs()), "pc_reader_main never set reading = 1 "
+    tl_check(tl_poll_until(reading_or_finished, &x, hang_secs()), "pc_reader_main never set reading = 1 "
              "(%.0f s). Hint: " T7 ", TODO 7.1.", hang_secs());
     if (atomic_load(&x.finished)) {
         pthread_join(tid, NULL);

@@ -179,7 +179,7 @@ TL_TEST(bbuf_timed_ops, 3, 60, "bbuf timed")
     /* A timed get that an item arrives for. */
     t = (struct timed_call){.b = &b, .ms = 60000};
     start_thread(&th, timed_get, &t);
-    tl_check(poll_until(getter_waiting, &t, hang_secs()) && !atomic_load(&t.done),
+    tl_check(tl_poll_until(getter_waiting, &t, hang_secs()) && !atomic_load(&t.done),
              "bbuf_get_timed(empty, 60 s) returned %s at once / did not count itself in "
              "nget_waiting", tl_ename(t.rc));
     tl_expect_ok(bbuf_put(&b, ITEM(5)), "bbuf_put", T2);
@@ -280,7 +280,7 @@ TL_TEST(bbuf_destroy_busy_while_in_use, 1, 60, "bbuf errors")
         a[i] = (struct bb_arg){&s, i};
         start_thread(&blocked[i], bbusy_blocked, &a[i]);
     }
-    tl_check(poll_until(two_puts_waiting, &s.b, hang_secs()),
+    tl_check(tl_poll_until(two_puts_waiting, &s.b, hang_secs()),
              "two bbuf_put calls into a full buffer of 1 did not show up as nput_waiting == 2 "
              "within %.0f s (it is %d)", hang_secs(), locked_int(&s.b.lock, &s.b.nput_waiting));
     start_thread(&waker, bbusy_waker, &s);

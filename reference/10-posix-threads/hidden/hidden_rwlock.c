@@ -36,15 +36,15 @@ TL_TEST(rwl_queued_writers_go_before_readers, 3, 60, "rwlock order")
     tl_expect_ok(agent_call(&r0, AG_RDLOCK, hang_secs()), "rwl_rdlock", T3);
     agent_post(&w1, AG_WRLOCK);
     agent_post(&w2, AG_WRLOCK);
-    tl_check(poll_until(wq2, &rw, hang_secs()), "two writers behind a reader: "
+    tl_check(tl_poll_until(wq2, &rw, hang_secs()), "two writers behind a reader: "
              "writers_waiting should reach 2 (it is %d)", locked_int(&rw.lock, &rw.writers_waiting));
     agent_post(&r1, AG_RDLOCK);
-    tl_check(poll_until(rq1, &rw, hang_secs()) && !agent_idle(&r1),
+    tl_check(tl_poll_until(rq1, &rw, hang_secs()) && !agent_idle(&r1),
              "a new reader got in (or did not queue) while two writers waited: writer "
              "preference keeps it out");
     tl_expect_ok(agent_call(&r0, AG_UNLOCK, hang_secs()), "rwl_unlock (reader)", T3);
     struct agent *ws[2] = {&w1, &w2};
-    tl_check(poll_until(one_idle, ws, hang_secs()), "the reader left but neither waiting "
+    tl_check(tl_poll_until(one_idle, ws, hang_secs()), "the reader left but neither waiting "
              "writer got in: the last reader out must signal writer_ok");
     struct agent *first = agent_idle(&w1) ? &w1 : &w2, *second = first == &w1 ? &w2 : &w1;
     tl_expect_ok(agent_result(first, 1), "rwl_wrlock", T3);
@@ -187,7 +187,7 @@ TL_TEST(rwl_writer_release_wakes_all_readers, 2, 60, "rwlock wakeup")
         agent_start(&r[i], &rw);
         agent_post(&r[i], AG_RDLOCK);
     }
-    tl_check(poll_until(readers_queued, &rw, hang_secs()),
+    tl_check(tl_poll_until(readers_queued, &rw, hang_secs()),
              "%d readers called rwl_rdlock while this thread holds the write lock, but "
              "readers_waiting is %d (expected %d) after %.0f s: count each reader that "
              "waits in readers_waiting", NQR, locked_int(&rw.lock, &rw.readers_waiting),
@@ -196,7 +196,7 @@ TL_TEST(rwl_writer_release_wakes_all_readers, 2, 60, "rwlock wakeup")
     tl_check(ww == 0, "no writer waits, yet writers_waiting is %d", ww);
     tl_expect_ok(rwl_unlock(&rw), "rwl_unlock (the writer)", T3);
     /* Nobody unlocks until all NQR readers are in at once. */
-    tl_check(poll_until(readers_inside, &rw, hang_secs()),
+    tl_check(tl_poll_until(readers_inside, &rw, hang_secs()),
              "the writer left with %d readers queued and no writer waiting, but %.0f s "
              "later only %d of them hold the lock together (readers_waiting=%d). Contract: "
              "a writer leaving hands the lock to ALL waiting readers at once. Hint: "

@@ -207,7 +207,7 @@ TL_TEST(barrier_destroy_busy_while_in_use, 1, 60, "barrier errors")
      * stage an unlocked read of arrived in barrier_destroy is a data race
      * with those arrivals, and is reported. */
     for (long k = 0; k < s.phases && !tl_fb_failed(&s.fb); k++) {
-        tl_check(poll_until(some_arrived, &s.b, hang_secs()),
+        tl_check(tl_poll_until(some_arrived, &s.b, hang_secs()),
                  "phase %ld: no worker showed up in arrived within %.0f s", k, hang_secs());
         double end = tl_now() + hang_secs();
         for (int i = 0; i < 20 || atomic_load(&s.arriving) < (long)NW * (k + 1); i++) {

@@ -135,19 +135,6 @@ static inline int join_all(pthread_t *t, int n, double secs)
     return stuck;
 }
 
-/* Poll pred(arg) until true or `secs` pass; returns the last pred value. */
-static inline int poll_until(int (*pred)(void *), void *arg, double secs)
-{
-    double end = tl_now() + secs;
-    for (;;) {
-        if (pred(arg))
-            return 1;
-        if (tl_now() > end)
-            return pred(arg);
-        sched_yield();
-    }
-}
-
 /* Read a struct field under the struct's own mutex. */
 static inline int locked_int(pthread_mutex_t *m, const int *p)
 {

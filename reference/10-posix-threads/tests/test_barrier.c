@@ -159,7 +159,7 @@ TL_TEST(barrier_serial_and_errors, 1, 60, "barrier errors")
     l = (struct lone){&b, 12345};
     pthread_t t;
     start_thread(&t, lone_wait, &l);
-    tl_check(poll_until(one_arrived, &b, hang_secs()),
+    tl_check(tl_poll_until(one_arrived, &b, hang_secs()),
              "one thread in barrier_wait(count 2) did not show as arrived == 1");
     tl_expect_rc(barrier_destroy(&b), EBUSY, "barrier_destroy while a thread waits in it",
               "A partly filled phase means the barrier is in use.");

@@ -140,7 +140,7 @@ TL_TEST(bbuf_put_blocks_when_full, 3, 60, "bbuf")
     pthread_t t;
     start_thread(&t, do_put, &c);
     struct waitq w = {&c, &b, 1, 1};
-    int seen = poll_until(returned_or_waiting, &w, hang_secs());
+    int seen = tl_poll_until(returned_or_waiting, &w, hang_secs());
     tl_check(!atomic_load(&c.returned),
              "bbuf_put returned %d (%s) on a FULL buffer (count 2, cap 2). Contract: put "
              "waits until a slot is free. Hint: while (count == cap && !closed) "
@@ -207,7 +207,7 @@ TL_TEST(bbuf_get_blocks_when_empty, 3, 60, "bbuf")
     pthread_t t;
     start_thread(&t, do_get, &c);
     struct waitq w = {&c, &b, 0, 1};
-    int seen = poll_until(returned_or_waiting, &w, hang_secs());
+    int seen = tl_poll_until(returned_or_waiting, &w, hang_secs());
     tl_check(!atomic_load(&c.returned),
              "bbuf_get returned %d (%s) on an EMPTY buffer. Contract: get waits until an "
              "item arrives (or the buffer is closed). Hint: while (count == 0 && !closed) "
@@ -255,7 +255,7 @@ TL_TEST(bbuf_close_wakes_all_waiters, 4, 60, "bbuf close")
         start_thread(&t[i], do_get, &c[i]);
     }
     struct waitq w = {NULL, &b, 0, N};
-    tl_check(poll_until(returned_or_waiting, &w, hang_secs()),
+    tl_check(tl_poll_until(returned_or_waiting, &w, hang_secs()),
              "%d consumers on an empty buffer did not all show up in nget_waiting "
              "(it says %d; did one return early?)", N, locked_int(&b.lock, &b.nget_waiting));
     tl_expect_ok(bbuf_close(&b), "bbuf_close", T2);
@@ -283,7 +283,7 @@ TL_TEST(bbuf_close_wakes_all_waiters, 4, 60, "bbuf close")
         start_thread(&t[i], do_put, &c[i]);
     }
     w = (struct waitq){NULL, &b, 1, N};
-    tl_check(poll_until(returned_or_waiting, &w, hang_secs()),
+    tl_check(tl_poll_until(returned_or_waiting, &w, hang_secs()),
              "%d producers on a full buffer did not all show up in nput_waiting (it says %d)",
              N, locked_int(&b.lock, &b.nput_waiting));
     tl_expect_ok(bbuf_close(&b), "bbuf_close", T2);

@@ -137,7 +137,7 @@ TL_TEST(rwl_no_writer_starvation, 4, 60, "rwlock starvation")
 
     /* A writer arrives and must queue behind the reader. */
     agent_post(&wr, AG_WRLOCK);
-    tl_check(poll_until(writer_queued, &wr, hang_secs()),
+    tl_check(tl_poll_until(writer_queued, &wr, hang_secs()),
              "a writer in rwl_wrlock behind a reader neither got in nor showed up in "
              "rw->writers_waiting within %.0f s. Hint: writers_waiting++ before waiting.",
              hang_secs());
@@ -151,7 +151,7 @@ TL_TEST(rwl_no_writer_starvation, 4, 60, "rwlock starvation")
     for (; handovers < LIMIT; handovers++) {
         struct agent *next = &rd[1 - holder];
         agent_post(next, AG_RDLOCK);
-        tl_check(poll_until(rdwait_or_done, next, hang_secs()),
+        tl_check(tl_poll_until(rdwait_or_done, next, hang_secs()),
                  "a reader in rwl_rdlock neither got in nor showed up in "
                  "rw->readers_waiting within %.0f s. Hint: count waiting readers.",
                  hang_secs());
@@ -220,7 +220,7 @@ TL_TEST(rwl_try_and_error_codes, 3, 60, "rwlock errors")
 
     /* A queued writer closes the door to new readers, try or not. */
     agent_post(&other, AG_WRLOCK);
-    tl_check(poll_until(writer_queued, &other, hang_secs()),
+    tl_check(tl_poll_until(writer_queued, &other, hang_secs()),
              "a writer behind a reader did not show up in writers_waiting");
     tl_check(!agent_idle(&other), "rwl_wrlock returned while a reader held the lock");
     tl_expect_rc(rwl_tryrdlock(&rw), EBUSY, "rwl_tryrdlock while a writer waits",
