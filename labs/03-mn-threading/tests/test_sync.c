@@ -126,6 +126,8 @@ static long counter;        /* guarded by cm */
 static atomic_int inside;   /* threads inside the critical section */
 static atomic_int overlap;
 
+static atomic_int cw_done; /* count_workers that have finished */
+
 struct cw_arg {
     long iters;
     uint64_t seed;
@@ -153,7 +155,20 @@ static void *count_worker(void *p)
         if (tl_rng_below(&rng, 4) == 0)
             mn_yield();
     }
+    atomic_fetch_add(&cw_done, 1);
     return NULL;
+}
+
+/* The test's kernel thread reads mn_stats while the carriers count their
+ * picks: under TSan, a counter read without the lock that guards it is a
+ * reported race; everywhere, a count must never go down. 1 while sane. */
+static int stats_sane(unsigned long *last_local)
+{
+    struct mn_stats st;
+    if (mn_stats(&st) != 0 || st.local_runs < *last_local)
+        return 0;
+    *last_local = st.local_runs;
+    return 1;
 }
 
 TL_TEST(mutex_counter_exact, 3, 60, "mutex stress")
@@ -162,6 +177,7 @@ TL_TEST(mutex_counter_exact, 3, 60, "mutex stress")
     counter = 0;
     atomic_store(&inside, 0);
     atomic_store(&overlap, 0);
+    atomic_store(&cw_done, 0);
     MN_START(2);
     tl_expect_ok(mn_mutex_init(&cm), "mn_mutex_init", "Task 5.2");
     struct cw_arg args[NWORK];
@@ -172,9 +188,15 @@ TL_TEST(mutex_counter_exact, 3, 60, "mutex stress")
         args[i].seed = tl_seed() + (uint64_t)i;
         MN_SPAWN(id[i], count_worker, &args[i]);
     }
+    unsigned long last_local = 0;
+    int sane = 1;
+    TL_WAIT_UNTIL(!(sane = sane && stats_sane(&last_local)) || atomic_load(&cw_done) == NWORK, 60);
     for (int i = 0; i < NWORK; i++)
         MN_JOIN(id[i], NULL);
     tl_fb_report(&fb);
+    tl_check(sane, "mn_stats, called while the carriers ran, failed or saw "
+             "local_runs go down (last %lu). Hint: Task 2.11 (read each "
+             "counter under the lock that guards it).", last_local);
     tl_check(!atomic_load(&overlap) && counter == NWORK * iters,
              "%d user threads on 2 carriers each added 1 to a counter %ld "
              "times under one mn_mutex (sometimes yielding inside): the "
