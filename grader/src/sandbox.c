@@ -13,9 +13,9 @@
  *   - its own PID, network and mount namespaces (as root directly; as a
  *     user inside a user namespace). A small init process waits for the
  *     test; when it returns, everything else in the namespace dies with it,
- *     daemons and double forks included. The network namespace has no
- *     interface up. In the mount namespace the kit and the grader's work
- *     directory are bind-mounted read-only.
+ *     daemons and double forks included. The network namespace has only
+ *     its own loopback, up. In the mount namespace the kit and the
+ *     grader's work directory are bind-mounted read-only.
  *   - as root: the test runs as an unprivileged uid of its own (one per
  *     running test, locked with flock so parallel graders never share one),
  *     which makes RLIMIT_NPROC a per-test limit and leaves every file the
@@ -37,7 +37,10 @@
 #include <string.h>
 #include <dirent.h>
 #include <sched.h>
+#include <net/if.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -219,6 +222,26 @@ static int ro_bind(const char *path)
     return mount(NULL, path, NULL, fl, NULL);
 }
 
+/* Bring up the loopback interface of a new network namespace (it starts
+ * down): tests may talk TCP to themselves on 127.0.0.1, and nothing else,
+ * since the namespace's loopback is its own, not the host's. */
+static int loopback_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    close(s);
+    return rc;
+}
+
 /* In the child: enter the namespaces and make the kit read-only. Only
  * system calls: safe between fork and exec. 0 or -1. */
 static int enter_namespaces(void)
@@ -228,6 +251,8 @@ static int enter_namespaces(void)
     if (iso.userns && (write_file("/proc/self/setgroups", "deny") < 0 ||
                        write_file("/proc/self/uid_map", iso.uid_map) < 0 ||
                        write_file("/proc/self/gid_map", iso.gid_map) < 0))
+        return -1;
+    if ((iso.ns_flags & CLONE_NEWNET) && loopback_up() < 0)
         return -1;
     if (iso.ns_flags & CLONE_NEWNS) {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -331,7 +356,7 @@ void sb_isolation_init(const char *kit, const char *work, const char *submission
     if (iso.ns_flags)
         buf_printf(&b, "own %s%s%s namespaces%s",
                    iso.ns_flags & CLONE_NEWPID ? "PID" : "",
-                   iso.ns_flags & CLONE_NEWNET ? ", network (no interface up)" : "",
+                   iso.ns_flags & CLONE_NEWNET ? ", network (loopback only, its own)" : "",
                    iso.ns_flags & CLONE_NEWNS ? ", mount (kit read-only)" : "",
                    iso.userns ? " inside a user namespace" : "");
     else
