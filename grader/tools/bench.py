@@ -90,7 +90,8 @@ def main():
         env["TL_BENCH_QUICK"] = "1"
         runs, warm, timeout = 1, 0, 60
     results, failed = [], 0
-    head = f"{'pair':34} {'ours / op':>10} {'(min-max)':>21}  {'peer / op':>10} {'(min-max)':>21}  ours/peer"
+    w = min(60, max(len(p[0]) for p in pairs))
+    head = f"{'pair':{w}} {'ours / op':>10} {'(min-max)':>21}  {'peer / op':>10} {'(min-max)':>21}  ours/peer"
     print(f"bench {a.lab}: {runs} alternating run(s) per side{'' if a.quick else ', after one warm-up each'}"
           f"{' (quick: a check, not a measurement)' if a.quick else ''}")
     print(head)
@@ -104,12 +105,12 @@ def main():
                         sides[side].append(per_op)
         except RuntimeError as e:
             failed += 1
-            print(f"{label[:34]:34} FAILED: {e}")
+            print(f"{label[:w]:{w}} FAILED: {e}")
             results.append({"pair": label, "ours": ours, "peer": peer, "error": str(e)})
             continue
         mo, mp = statistics.median(sides["ours"]), statistics.median(sides["peer"])
         ratio = mo / mp
-        print(f"{label[:34]:34} {fmt(mo):>10} {'(' + fmt(min(sides['ours'])) + '-' + fmt(max(sides['ours'])) + ')':>21}"
+        print(f"{label[:w]:{w}} {fmt(mo):>10} {'(' + fmt(min(sides['ours'])) + '-' + fmt(max(sides['ours'])) + ')':>21}"
               f"  {fmt(mp):>10} {'(' + fmt(min(sides['peer'])) + '-' + fmt(max(sides['peer'])) + ')':>21}  {ratio:8.3g}x")
         results.append({"pair": label, "ours": ours, "peer": peer, "ns_per_op": sides, "median_ours": mo,
                         "median_peer": mp, "ratio": ratio})
