@@ -40,6 +40,7 @@ BENCH_PEERS := $(call bconf,peers)
 BENCH_PKGS := $(call bconf,pkgs)
 BENCH_PEER_CFLAGS := $(call bconf,peer_cflags)
 BENCH_PAIRS := $(call bconf,pairs)
+BENCH_CARGO := $(call bconf,cargo)
 
 CC ?= cc
 ifeq ($(origin CC),default)
@@ -84,6 +85,11 @@ BENCH_LDLIBS := $(foreach f,$(LAB_LDLIBS),$(if $(findstring --wrap=,$(f)),,$(f))
 PEER_C_BINS := $(patsubst %.c,$(BUILD)/%,$(filter %.c,$(BENCH_PEERS)))
 PEER_CXX_BINS := $(patsubst %.cpp,$(BUILD)/%,$(filter %.cpp,$(BENCH_PEERS)))
 CXX ?= g++
+# Rust peers: one Cargo project per folder, the package named as the folder,
+# built offline (its .cargo/config.toml points at Debian's crates) from a
+# copy under $(BUILD), so the source tree gets no Cargo.lock or target/;
+# the compiled crates are shared by every lab in the kit's build/cargo.
+CARGO_BINS := $(patsubst %,$(BUILD)/%,$(BENCH_CARGO))
 PEER_FLAGS = -O2 -g -pthread $(BENCH_PEER_CFLAGS)
 PKG_FLAGS = flags=; [ -z "$(BENCH_PKGS)" ] || flags=$$(pkg-config --cflags --libs $(BENCH_PKGS) 2>&1) || { \
   echo "bench: the peers need the Debian packages behind pkg-config '$(BENCH_PKGS)': run make deps ($$flags)"; exit 1; }
@@ -132,11 +138,20 @@ $(if $(PEER_CXX_BINS),$(PEER_CXX_BINS)): $(BUILD)/%: %.cpp
 	@mkdir -p $(dir $@)
 	@$(PKG_FLAGS); echo "$(CXX) $(PEER_FLAGS) $< $$flags -o $@"; $(CXX) -std=gnu++17 $(WARN) $(PEER_FLAGS) $< $$flags -o $@
 
+define tl_cargo_rule
+$(BUILD)/$(1): $(1)/Cargo.toml $(wildcard $(1)/src/*.rs) $(wildcard $(1)/.cargo/*)
+	@command -v cargo >/dev/null || { echo "bench: $(1) is a Rust program and cargo is missing: run make deps"; exit 1; }
+	@rm -rf $(BUILD)/cargo-src/$(notdir $(1)) && mkdir -p $(BUILD)/cargo-src && cp -r $(1) $(BUILD)/cargo-src/
+	cd $(BUILD)/cargo-src/$(notdir $(1)) && cargo build -q --release --offline --target-dir $(TL_ROOT)/build/cargo
+	@cp $(TL_ROOT)/build/cargo/release/$(notdir $(1)) $$@
+endef
+$(foreach d,$(BENCH_CARGO),$(eval $(call tl_cargo_rule,$(d))))
+
 objects: $(OBJS)
 
 programs: $(PROG_BINS)
 
-bench-build: $(BENCH_BINS) $(PEER_C_BINS) $(PEER_CXX_BINS)
+bench-build: $(BENCH_BINS) $(PEER_C_BINS) $(PEER_CXX_BINS) $(CARGO_BINS)
 	@test -n "$(BENCH_PAIRS)" || { echo "$(LAB_SLUG) has no benchmark (lab.conf [bench])"; exit 2; }
 
 bench: bench-build
