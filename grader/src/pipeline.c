@@ -637,8 +637,15 @@ int pipeline_grade_lab(const struct grade_opts *g, const char *slug, struct lab_
     buf_free(&log);
     if (!rep->build_ok) {
         scan_tests(stage, g->hidden, &tests, &nt);
-        char *why = xasprintf("the lab did not compile, so no test could run. The compiler said:\n%s",
-                              tail_lines(rep->build_log, 40));
+        /* A forbidden function from a library the lab does not link (GLib,
+         * OpenMP) breaks the link: say so first, from the objects that did
+         * compile, rather than only "did not compile". */
+        char *forb = check_forbidden(l, stage);
+        char *why = forb ? xasprintf("forbidden call: %sThe link failed on it too. The compiler said:\n%s", forb,
+                                     tail_lines(rep->build_log, 40))
+                         : xasprintf("the lab did not compile, so no test could run. The compiler said:\n%s",
+                                     tail_lines(rep->build_log, 40));
+        free(forb);
         fail_all(rep, &cap, slug, tests, nt, l, want_stage(g, "race") || want_stage(g, "memory"), is_dir(refdir), why);
         free(why);
         goto out;
