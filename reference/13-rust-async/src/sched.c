@@ -167,7 +167,7 @@ void rt_schedule(struct rt_task *t, int yield)
      * parked worker (notify_idle). */
     (void)t;
     (void)yield;
-    (void)inj_push;
+    (void)inj_push, (void)local_push, (void)notify_idle;
 #endif
 }
 
@@ -537,7 +537,7 @@ intptr_t rt_block_on(struct rt_runtime *rt, struct rt_future *fut)
 #else
     /* TODO 4.2: poll fut; while it is pending, park until woken, then poll
      * again (never poll without a wake). */
-    (void)parker_park;
+    (void)parker_park, (void)cx;
     fut->output = -ENOSYS;
 #endif
     intptr_t out = fut->output;
