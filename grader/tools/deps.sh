@@ -36,9 +36,9 @@ if [ "$image" = 0 ]; then
     libglib2.0-dev    # lab 08's peer: GLib's GThreadPool
     libtbb-dev        # lab 09's peer: oneTBB's task_group (libgomp, OpenMP tasks, comes with gcc)
     libuv1-dev        # lab 05's peer: libuv's event loop
-    cargo             # lab 13's peer, Tokio, is Rust: built offline from the crates below
-    librust-tokio-dev librust-tokio+rt-multi-thread-dev librust-tokio+net-dev
-    librust-tokio+io-util-dev
+    cargo             # lab 13's peer, Tokio, is Rust: built offline from Debian's crates
+    librust-tokio-dev # (its features, librust-tokio+net-dev and so on, are virtual
+                      # packages it provides, their crates among its dependencies)
   )
 fi
 if [ "$image" = 1 ]; then
