@@ -120,6 +120,34 @@ unsigned long tl_perturb_count(void)
     return atomic_load_explicit(&perturbed, memory_order_relaxed);
 }
 
+/* ---------------- waiters delayed on their way to sleep ---------------- */
+
+/* relaxed, both: switches a test thread flips while no wait it cares about
+ * is in progress; a wait that reads a stale value is only (un)delayed. */
+static atomic_long wait_delay_ns;
+static atomic_ulong wait_delay_exempt; /* a pthread_t, or 0: none exempt */
+
+void tl_delay_waits(long ns, int others_only)
+{
+    atomic_store_explicit(&wait_delay_exempt, others_only ? (unsigned long)pthread_self() : 0,
+                          memory_order_relaxed);
+    atomic_store_explicit(&wait_delay_ns, ns > 0 ? ns : 0, memory_order_relaxed);
+}
+
+static void wait_delay(void)
+{
+    long ns = atomic_load_explicit(&wait_delay_ns, memory_order_relaxed);
+    if (ns <= 0)
+        return;
+    unsigned long ex = atomic_load_explicit(&wait_delay_exempt, memory_order_relaxed);
+    if (ex && pthread_equal((pthread_t)ex, pthread_self()))
+        return;
+    double end = tl_now() + (double)ns * 1e-9;
+    while (tl_now() < end)
+        sched_yield(); /* not a sleep: on a CPU of its own the thread stays
+                        * on it; on a shared one the waker gets to run now */
+}
+
 /* ---------------- the wrapped calls ---------------- */
 
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
@@ -154,6 +182,7 @@ int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
 
 int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
+    wait_delay(); /* lock held, predicate read, not yet asleep */
     int r = __real_pthread_cond_wait(c, m);
     tl_perturb_point(); /* woken, lock held, predicate not yet re-read */
     return r;
@@ -162,6 +191,7 @@ int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                   const struct timespec *t)
 {
+    wait_delay();
     int r = __real_pthread_cond_timedwait(c, m, t);
     tl_perturb_point();
     return r;

@@ -156,6 +156,37 @@ __attribute__((unused)) static int tl_fault_errno(int err)
     return 1;
 }
 
+/* The usual wrappers, one line each in a lab's test header (which one
+ * test program includes once): malloc and calloc fail with ENOMEM,
+ * pthread_create returns EAGAIN, when tl_fault_now() says so. The lab's
+ * lab.conf must pass the matching -Wl,--wrap=NAME. */
+#define TL_FAULT_WRAP_ALLOC()                                                 \
+    void *__real_malloc(size_t size);                                         \
+    void *__real_calloc(size_t n, size_t size);                               \
+    void *__wrap_malloc(size_t size);                                         \
+    void *__wrap_calloc(size_t n, size_t size);                               \
+    void *__wrap_malloc(size_t size)                                          \
+    {                                                                         \
+        return tl_fault_errno(ENOMEM) ? NULL : __real_malloc(size);           \
+    }                                                                         \
+    void *__wrap_calloc(size_t n, size_t size)                                \
+    {                                                                         \
+        return tl_fault_errno(ENOMEM) ? NULL : __real_calloc(n, size);        \
+    }                                                                         \
+    struct tl_fault_wrap_alloc_semicolon_
+
+#define TL_FAULT_WRAP_PTHREAD_CREATE()                                        \
+    int __real_pthread_create(pthread_t *t, const pthread_attr_t *a,          \
+                              void *(*fn)(void *), void *arg);                \
+    int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,          \
+                              void *(*fn)(void *), void *arg);                \
+    int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,          \
+                              void *(*fn)(void *), void *arg)                 \
+    {                                                                         \
+        return tl_fault_now() ? EAGAIN : __real_pthread_create(t, a, fn, arg);\
+    }                                                                         \
+    struct tl_fault_wrap_create_semicolon_
+
 /* ================================================================== */
 /* Memory maps                                                         */
 /* ================================================================== */

@@ -75,6 +75,17 @@ else
       "reproduce: build/... $g --kit . --submission . (or make grade)"
 fi
 
+# 4a. ... and builds without a compiler warning: a warning in a file the
+#     student has not touched yet (a helper only the solution calls) is
+#     noise that hides the warnings of their own code.
+if ! grep -q 'build warnings:' "$work/skel-grade.log"; then
+  ok "every skeleton builds without a warning"
+else
+  bad "every skeleton builds without a warning" \
+      "$(grep -A3 'build warnings:' "$work/skel-grade.log" | head -8)" \
+      "reproduce: make grade LAB=NN HIDDEN=1 (the lab whose warning this is)"
+fi
+
 # 4b. The submission path: a "perfect student" (each student file is the
 #     reference's with SOLUTION resolved) scores full marks, except the
 #     first lab, given a compile error: 0 with the compiler's words, while

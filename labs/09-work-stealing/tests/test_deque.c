@@ -5,8 +5,6 @@
  */
 #include "ws_test.h"
 
-static struct tl_failbox fb = TL_FAILBOX_INIT;
-
 /* Items are ids, as pointers that are never NULL or WS_ABORT. */
 #define ITEM(id) ((void *)(uintptr_t)((id) + 2))
 #define ID(x) ((long)(uintptr_t)(x) - 2)

@@ -5,27 +5,9 @@
  */
 #include "ws_test.h"
 
-static struct tl_failbox fb = TL_FAILBOX_INIT;
-
 /* ------------------------------------------------------------------ */
-/* fib: one task per call                                              */
+/* fib: one task per call (fib_task, ws_test.h)                        */
 /* ------------------------------------------------------------------ */
-
-struct fib { int n; long r; };
-
-static void fib_task(void *p)
-{
-    struct fib *f = p;
-    if (f->n < 2) {
-        f->r = f->n;
-        return;
-    }
-    struct fib a = {f->n - 1, 0}, b = {f->n - 2, 0};
-    struct ws_task *t = spawn_or_fail(&fb, fib_task, &a);
-    fib_task(&b);
-    join_or_fail(&fb, t);
-    f->r = a.r + b.r;
-}
 
 static long fib_seq(int n)
 {

@@ -55,6 +55,10 @@
         tl_expect_ok(ws_rc_, "ws_pool_run(" #fn ")", "Task 2.3");             \
     } while (0)
 
+/* Where tasks and helper threads record the first failure (they never
+ * call tl_check); the test thread reports it. */
+static struct tl_failbox fb = TL_FAILBOX_INIT;
+
 /* For use inside tasks: spawn or record a failure and return NULL. */
 __attribute__((unused)) static struct ws_task *spawn_or_fail(struct tl_failbox *fb, ws_fn fn,
                                                              void *arg)
@@ -74,6 +78,23 @@ __attribute__((unused)) static void join_or_fail(struct tl_failbox *fb, struct w
     if (rc)
         tl_fb_fail(fb, "ws_join from the task that spawned it returned %d (%s). "
                    "Hint: handout Task 4.2.", rc, tl_ename(rc));
+}
+
+/* fib(n) as one task per call: the tests' standard tree of work. */
+struct fib { int n; long r; };
+
+__attribute__((unused)) static void fib_task(void *p)
+{
+    struct fib *f = p;
+    if (f->n < 2) {
+        f->r = f->n;
+        return;
+    }
+    struct fib a = {f->n - 1, 0}, b = {f->n - 2, 0};
+    struct ws_task *t = spawn_or_fail(&fb, fib_task, &a);
+    fib_task(&b);
+    join_or_fail(&fb, t);
+    f->r = a.r + b.r;
 }
 
 __attribute__((unused)) static double cpu_seconds(void)
@@ -107,26 +128,7 @@ __attribute__((unused)) static void join_threads(pthread_t *th, int n)
  * the calls src/ws_*.c make come here first. They go straight through
  * unless tl_fault_after(n) armed a fault on THIS kernel thread: then the
  * n-th of them fails (ENOMEM; EAGAIN for pthread_create). */
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
-
-void *__wrap_malloc(size_t size)
-{
-    return tl_fault_errno(ENOMEM) ? NULL : __real_malloc(size);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    return tl_fault_errno(ENOMEM) ? NULL : __real_calloc(n, size);
-}
-
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
-{
-    return tl_fault_now() ? EAGAIN : __real_pthread_create(t, a, fn, arg);
-}
+TL_FAULT_WRAP_ALLOC();
+TL_FAULT_WRAP_PTHREAD_CREATE();
 
 #endif

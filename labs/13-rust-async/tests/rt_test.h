@@ -278,12 +278,8 @@ __attribute__((unused)) static const char *rtt_loopback(void)
  * epoll_ctl:
  * the lab's calls come through here, and tl_fault_after(n) (tl_util.h)
  * makes the n-th one on this thread fail once. */
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+TL_FAULT_WRAP_ALLOC();
+TL_FAULT_WRAP_PTHREAD_CREATE();
 struct epoll_event;
 int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
@@ -291,21 +287,6 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
     return tl_fault_errno(ENOMEM) ? -1 : __real_epoll_ctl(epfd, op, fd, ev);
-}
-
-void *__wrap_malloc(size_t size)
-{
-    return tl_fault_errno(ENOMEM) ? NULL : __real_malloc(size);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    return tl_fault_errno(ENOMEM) ? NULL : __real_calloc(n, size);
-}
-
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
-{
-    return tl_fault_now() ? EAGAIN : __real_pthread_create(t, a, fn, arg);
 }
 
 #endif

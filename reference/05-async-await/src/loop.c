@@ -68,7 +68,7 @@ void aio_wake(struct aio_loop *lp, struct aio_task *t)
 #endif
 }
 
-static void unqueue(struct aio_loop *lp, struct aio_task *t)
+__attribute__((unused)) static void unqueue(struct aio_loop *lp, struct aio_task *t)
 {
 #ifdef SOLUTION
     if (!t->queued)
@@ -406,7 +406,7 @@ struct io_fut {
     int started;     /* connect: connect(2) was called */
 };
 
-static long io_try(struct io_fut *io)
+__attribute__((unused)) static long io_try(struct io_fut *io)
 {
     long r;
     switch (io->kind) {

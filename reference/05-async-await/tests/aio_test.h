@@ -29,18 +29,7 @@
  * straight through, unless tl_fault_after(n) armed a fault on this thread:
  * then the n-th call fails with ENOMEM. (realloc is not wrapped: the timer
  * heap's growth failing is a panic, not an error a test can see.) */
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_malloc(size_t size)
-{
-    return tl_fault_errno(ENOMEM) ? NULL : __real_malloc(size);
-}
-void *__wrap_calloc(size_t n, size_t size)
-{
-    return tl_fault_errno(ENOMEM) ? NULL : __real_calloc(n, size);
-}
+TL_FAULT_WRAP_ALLOC();
 
 /* A new loop or fail with a hint. */
 static inline struct aio_loop *loop_new(void)

@@ -86,15 +86,6 @@ TL_TEST(hidden_no_more_threads, 3, 60, "hidden")
     tl_expect_ok(tp_destroy(p), "tp_destroy", T2);
 }
 
-struct live_wait { tp_pool *p; unsigned live; };
-static int live_is(void *arg)
-{
-    struct live_wait *w = arg;
-    struct tp_stats st;
-    tp_stats(w->p, &st);
-    return st.live == w->live;
-}
-
 static void *submit_gate(struct helper *h)
 {
     h->rc = tp_submit((tp_pool *)h->a, gate_task, &g, NULL);

@@ -126,6 +126,16 @@ static inline void gate_open(struct gate *g)
     pthread_mutex_unlock(&g->m);
 }
 
+/* For tl_poll_until: until the pool has `live` workers. */
+struct live_wait { tp_pool *p; unsigned live; };
+__attribute__((unused)) static int live_is(void *arg)
+{
+    struct live_wait *w = arg;
+    struct tp_stats st;
+    tp_stats(w->p, &st);
+    return st.live == w->live;
+}
+
 /* ---- counting tasks ------------------------------------------------- */
 /* Each task has an id; running it adds 1 to hits[id] and records the
  * order of runs. value = id * 3; err = the id's planned error. */
@@ -221,26 +231,9 @@ __attribute__((unused)) static int create_disarm(void)
     return atomic_load(&create_fired);
 }
 
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
+TL_FAULT_WRAP_ALLOC();
 int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
-
-void *__wrap_malloc(size_t size)
-{
-    if (tl_fault_errno(ENOMEM))
-        return NULL;
-    return __real_malloc(size);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    if (tl_fault_errno(ENOMEM))
-        return NULL;
-    return __real_calloc(n, size);
-}
 
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
 {

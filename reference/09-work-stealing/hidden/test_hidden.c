@@ -5,7 +5,6 @@
  */
 #include "../tests/ws_test.h"
 
-static struct tl_failbox fb = TL_FAILBOX_INIT;
 
 #define ITEM(id) ((void *)(uintptr_t)((id) + 2))
 #define ID(x) ((long)(uintptr_t)(x) - 2)
@@ -75,22 +74,6 @@ TL_TEST(hidden_deque_free_retired, 3, 60, "deque grow")
 }
 
 /* ------------------------------------------------------------------ */
-
-struct fib { int n; long r; };
-
-static void fib_task(void *p)
-{
-    struct fib *f = p;
-    if (f->n < 2) {
-        f->r = f->n;
-        return;
-    }
-    struct fib a = {f->n - 1, 0}, b = {f->n - 2, 0};
-    struct ws_task *t = spawn_or_fail(&fb, fib_task, &a);
-    fib_task(&b);
-    join_or_fail(&fb, t);
-    f->r = a.r + b.r;
-}
 
 static struct ws_pool *shared_pool;
 

@@ -96,7 +96,7 @@ TL_TEST(tcp_polled_only_on_readiness, 3, 30, "tcp reactor")
              "wakers stored on the socket. Hint: Task 6.5.", rt_live_tasks() - base);
 }
 
-TL_TEST(echo_thousand_connections, 6, 120, "tcp echo")
+TL_TEST(echo_thousand_connections, 5, 120, "tcp echo")
 {
     RT_LOOPBACK();
     struct rt_runtime *rt;
