@@ -255,7 +255,7 @@ static int spawner_poll(struct rt_future *f, struct rt_context *cx)
     return RT_READY;
 }
 
-TL_TEST(idle_worker_steals, 4, 30, "sched steal")
+TL_TEST(idle_worker_steals, 3, 30, "sched steal")
 {
     struct rt_runtime *rt;
     RT_START(rt, 2);
@@ -280,6 +280,69 @@ TL_TEST(idle_worker_steals, 4, 30, "sched steal")
     rt_runtime_free(rt);
     tl_check(st.steals >= 1, "children ran on two workers but rt_stats counts %lu "
              "steals. Hint: Task 3.3 counts n_steals.", st.steals);
+}
+
+/* A worker runs S, which spawns C1 then C2: C2 takes the LIFO slot and
+ * C1 moves to the ring, alone. S then holds its worker until C1 has run,
+ * which only the other worker can do, by stealing a ring of length 1. */
+static atomic_int lone_ran;
+
+struct lone_fut {
+    struct rt_future f;
+    struct rt_runtime *rt;
+    struct now_fut c1, c2;
+    int stolen;            /* C1 ran while S held its worker */
+};
+
+static int lone_c1_poll(struct rt_future *f, struct rt_context *cx)
+{
+    atomic_store(&lone_ran, 1);
+    f->output = 0;
+    return RT_READY;
+}
+
+static int lone_poll(struct rt_future *f, struct rt_context *cx)
+{
+    struct lone_fut *s = (struct lone_fut *)f;
+    now_init(&s->c1, 1, NULL);
+    s->c1.f.poll = lone_c1_poll;
+    now_init(&s->c2, 2, NULL);
+    struct rt_join *j1 = rt_spawn(s->rt, &s->c1.f);
+    struct rt_join *j2 = rt_spawn(s->rt, &s->c2.f);
+    if (j1)
+        rt_join_detach(j1);
+    if (j2)
+        rt_join_detach(j2);
+    double end = tl_now() + 10.0 * (double)tl_slow();
+    while (!atomic_load(&lone_ran) && tl_now() < end)
+        sched_yield();
+    s->stolen = atomic_load(&lone_ran);
+    f->output = 0;
+    return RT_READY;
+}
+
+TL_TEST(steal_takes_a_lone_task, 2, 30, "sched steal")
+{
+    struct rt_runtime *rt;
+    long base = rt_live_tasks();
+    RT_START(rt, 2);
+    atomic_store(&lone_ran, 0);
+    static struct lone_fut s;
+    memset(&s, 0, sizeof s);
+    s.f.poll = lone_poll;
+    s.rt = rt;
+    struct rt_join *j;
+    RT_SPAWN(j, rt, &s.f);
+    intptr_t out;
+    RT_JOIN(j, &out, "a task spawning two and waiting for the first to run");
+    tl_check(s.stolen, "a task spawned two children on its worker (the second in the "
+             "LIFO slot, the first alone in the ring) and held that worker for 10 s; the "
+             "other worker, idle, never ran the first child. Hint: Task 3.3: a thief "
+             "takes HALF of the victim's ring rounded UP, so a ring of one task gives "
+             "it up.");
+    WAIT_UNTIL(rt_live_tasks() == base, 10, "%ld task(s) still allocated after all "
+               "finished. Hint: Task 2.3.", rt_live_tasks() - base);
+    rt_runtime_free(rt);
 }
 
 /* ------------------------------------------------------------------ */
@@ -444,7 +507,7 @@ static void *ping_help(void *arg)
     return NULL;
 }
 
-TL_TEST(block_on_polls_only_when_woken, 4, 30, "blockon")
+TL_TEST(block_on_polls_only_when_woken, 3, 30, "blockon")
 {
     struct rt_runtime *rt;
     RT_START(rt, 1);

@@ -55,7 +55,7 @@ static void *wake_later(void *arg)
     return NULL;
 }
 
-TL_TEST(wake_from_another_thread, 4, 20, "task waker")
+TL_TEST(wake_from_another_thread, 3, 20, "task waker")
 {
     struct rt_runtime *rt;
     long base = rt_live_tasks();
@@ -144,7 +144,7 @@ static void *dp_help(void *arg)
     return NULL;
 }
 
-TL_TEST(wake_during_poll_reschedules_once, 7, 60, "task stress")
+TL_TEST(wake_during_poll_reschedules_once, 6, 60, "task stress")
 {
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
@@ -186,6 +186,142 @@ TL_TEST(wake_during_poll_reschedules_once, 7, 60, "task stress")
     free(js);
     tl_check(rt_live_tasks() == base, "%ld task(s) leaked. Hint: Task 2.4 keeps the "
              "queue's reference when it reschedules.", rt_live_tasks() - base);
+}
+
+/* ------------------------------------------------------------------ */
+/* A wake after the poll has ended, from a task on the other worker    */
+/* ------------------------------------------------------------------ */
+
+/* T's first poll spawns K, hands a clone of its waker to W (a task on the
+ * other worker), THEN writes `step` (a plain field, as a compiled async fn
+ * writes its next state after registering the waker) and returns
+ * RT_PENDING. W wakes T once T's poll has ended, so T goes to the LIFO
+ * slot of W's worker and is polled there. K keeps T's first worker busy
+ * meanwhile (a worker that parked would publish its past through the
+ * parking protocol). So only the task's state word carries T's write of
+ * `step` to its second poll: the CAS that ends a poll (release) and the
+ * waker's CAS (acquire). With either relaxed, ThreadSanitizer reports a
+ * data race on `step` (the race stage runs this test). */
+struct ho_target {
+    struct rt_future f;
+    struct rt_runtime *rt;
+    int step;              /* plain: written by poll 1, read by poll 2 */
+    struct rt_waker w;     /* for W, published by handed */
+    atomic_int handed;     /* release/acquire: w is valid */
+    atomic_int returning;  /* relaxed, on purpose: orders nothing */
+    atomic_int polls;      /* relaxed reads only, for the same reason */
+    struct ho_busy {
+        struct rt_future f;
+        struct ho_target *t;
+    } k;
+};
+
+struct ho_waker {
+    struct rt_future f;
+    struct ho_target *t;
+    long delay_ns;         /* after T's poll says it is returning */
+};
+
+/* Spin (relaxed) until T's second poll has begun, or a deadline. */
+static int ho_busy_poll(struct rt_future *f, struct rt_context *cx)
+{
+    struct ho_target *t = ((struct ho_busy *)f)->t;
+    double end = tl_now() + 20.0 * (double)tl_slow();
+    while (atomic_load_explicit(&t->polls, memory_order_relaxed) < 2 && tl_now() < end)
+        ;
+    f->output = 0;
+    return RT_READY;
+}
+
+static int ho_target_poll(struct rt_future *f, struct rt_context *cx)
+{
+    struct ho_target *t = (struct ho_target *)f;
+    if (atomic_fetch_add_explicit(&t->polls, 1, memory_order_relaxed) == 0) {
+        t->k.f.poll = ho_busy_poll;
+        t->k.t = t;
+        struct rt_join *jk = rt_spawn(t->rt, &t->k.f); /* this worker's next task */
+        if (jk)
+            rt_join_detach(jk);
+        t->w = rt_waker_clone(&cx->waker);
+        atomic_store_explicit(&t->handed, 1, memory_order_release);
+        t->step = 2; /* after the hand-off: W's acquire does not cover it */
+        atomic_store_explicit(&t->returning, 1, memory_order_relaxed);
+        return RT_PENDING;
+    }
+    f->output = t->step;
+    return RT_READY;
+}
+
+static int ho_waker_poll(struct rt_future *f, struct rt_context *cx)
+{
+    struct ho_waker *h = (struct ho_waker *)f;
+    struct ho_target *t = h->t;
+    double end = tl_now() + 20.0 * (double)tl_slow();
+    while (!atomic_load_explicit(&t->handed, memory_order_acquire) && tl_now() < end)
+        sched_yield();
+    if (!atomic_load_explicit(&t->handed, memory_order_acquire)) {
+        tl_fb_fail(&fb, "a task waited on one worker for 20 s for another task to be "
+                   "polled, with a second worker idle: the idle worker never took the "
+                   "queued task. Hint: Task 3.3 (steal) and Task 3.4 (a spawn wakes a "
+                   "parked worker).");
+        f->output = -1;
+        return RT_READY;
+    }
+    while (!atomic_load_explicit(&t->returning, memory_order_relaxed))
+        ;
+    double until = tl_now() + (double)h->delay_ns * 1e-9;
+    while (tl_now() < until)
+        ;
+    /* by reference: dropping the clone here would release a reference
+     * with acq_rel, and T's poller releases one after its poll: a second
+     * path that would publish `step` and hide a broken state word. The
+     * test thread drops it after the joins. */
+    rt_waker_wake_by_ref(&t->w); /* most often after T's poll has ended */
+    f->output = 0;
+    return RT_READY;
+}
+
+TL_TEST(wake_after_poll_ends_publishes_its_writes, 2, 60, "task waker")
+{
+    struct tl_rng r;
+    tl_rng_init(&r, tl_seed());
+    struct rt_runtime *rt;
+    long base = rt_live_tasks();
+    RT_START(rt, 2);
+    int n = (int)tl_iters(100);
+    /* freed after rt_runtime_free: a worker may still be returning from
+     * K's poll when the test thread sees the round done */
+    struct ho_target *ts = calloc((size_t)n, sizeof *ts);
+    struct ho_waker *hs = calloc((size_t)n, sizeof *hs);
+    tl_check(ts && hs, "out of memory in the test");
+    for (int i = 0; i < n; i++) {
+        struct ho_target *t = &ts[i];
+        struct ho_waker *h = &hs[i];
+        t->f.poll = ho_target_poll;
+        t->rt = rt;
+        h->f.poll = ho_waker_poll;
+        h->t = t;
+        h->delay_ns = (long)tl_rng_below(&r, 10000);
+        struct rt_join *jh, *jt;
+        RT_SPAWN(jh, rt, &h->f);
+        RT_SPAWN(jt, rt, &t->f);
+        intptr_t oh, ot;
+        RT_JOIN(jh, &oh, "a task that wakes another");
+        tl_fb_report(&fb);
+        RT_JOIN(jt, &ot, "a task woken by a task on another worker");
+        tl_check(ot == 2 && atomic_load(&t->polls) == 2,
+                 "round %d: a task woken once after its poll ended was polled %d time(s) "
+                 "and its second poll read %ld from a field its first poll set to 2. "
+                 "Hint: Tasks 1.3 and 2.4.", i + 1, atomic_load(&t->polls), (long)ot);
+        rt_waker_drop(t->w); /* the last reference to T */
+        WAIT_UNTIL(rt_live_tasks() == base, 10, "round %d: %ld task(s) still allocated "
+                   "after every task finished and the last waker was dropped. Hint: "
+                   "Task 1.2.", i + 1, rt_live_tasks() - base);
+    }
+    rt_runtime_free(rt);
+    free(ts);
+    free(hs);
+    tl_check(rt_live_tasks() == base, "%ld task(s) leaked.", rt_live_tasks() - base);
 }
 
 /* ------------------------------------------------------------------ */

@@ -39,7 +39,7 @@ static void sl_drop(struct rt_future *f)
         rt_sleep_cancel(&t->s);
 }
 
-TL_TEST(sleeps_wake_at_their_deadline, 5, 60, "timer stress")
+TL_TEST(sleeps_wake_at_their_deadline, 4, 60, "timer stress")
 {
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
@@ -76,7 +76,7 @@ TL_TEST(sleeps_wake_at_their_deadline, 5, 60, "timer stress")
              "waker they stored. Hint: Task 5.", rt_live_tasks() - base);
 }
 
-TL_TEST(sleep_keeps_one_waker, 4, 30, "timer waker")
+TL_TEST(sleep_keeps_one_waker, 3, 30, "timer waker")
 {
     struct rt_runtime *rt;
     RT_START(rt, 1);
@@ -120,4 +120,77 @@ TL_TEST(sleep_keeps_one_waker, 4, 30, "timer waker")
              atomic_load(&c.wakes));
     rt_runtime_free(rt);
     tl_fb_report(&fb);
+}
+
+/* Each task races a short sleep (1-50 ms) against a long one (10 s), as a
+ * timeout combinator does: when the short one fires, the task cancels
+ * the long one, which is still in the heap, while the driver is firing
+ * other tasks' short sleeps. Cancelling takes the timers' lock like every
+ * other user of the heap (the race stage runs this test). */
+struct race_fut {
+    struct rt_future f;
+    struct rt_runtime *rt;
+    uint64_t ns;
+    struct rt_sleep shorter, longer;
+    int started;
+};
+
+static int race_poll(struct rt_future *f, struct rt_context *cx)
+{
+    struct race_fut *t = (struct race_fut *)f;
+    if (!t->started) {
+        rt_sleep_init(&t->shorter, t->rt, t->ns);
+        rt_sleep_init(&t->longer, t->rt, 10ull * 1000000000ull);
+        t->started = 1;
+    }
+    if (rt_sleep_poll(&t->longer, cx) == RT_READY) {
+        f->output = -1; /* 10 s passed: the short sleep never fired */
+    } else if (rt_sleep_poll(&t->shorter, cx) == RT_READY) {
+        f->output = 1;
+    } else {
+        return RT_PENDING;
+    }
+    rt_sleep_cancel(&t->shorter);
+    rt_sleep_cancel(&t->longer);
+    return RT_READY;
+}
+
+static void race_drop(struct rt_future *f)
+{
+    struct race_fut *t = (struct race_fut *)f;
+    if (t->started) {
+        rt_sleep_cancel(&t->shorter);
+        rt_sleep_cancel(&t->longer);
+    }
+}
+
+TL_TEST(cancel_while_timers_fire, 2, 60, "timer stress")
+{
+    struct tl_rng r;
+    tl_rng_init(&r, tl_seed());
+    struct rt_runtime *rt;
+    long base = rt_live_tasks();
+    RT_START(rt, 2);
+    enum { N = 300 };
+    static struct race_fut f[N];
+    struct rt_join *j[N];
+    memset(f, 0, sizeof f);
+    for (int i = 0; i < N; i++) {
+        f[i].f.poll = race_poll;
+        f[i].f.drop = race_drop;
+        f[i].rt = rt;
+        f[i].ns = (1 + tl_rng_below(&r, 50)) * 1000000ull;
+        RT_SPAWN(j[i], rt, &f[i].f);
+    }
+    for (int i = 0; i < N; i++) {
+        intptr_t out;
+        RT_JOIN(j[i], &out, "a task racing a short sleep against a long one");
+        tl_check(out == 1, "task %d: its %llu ms sleep lost to a 10 s sleep. Hint: Task "
+                 "5.2: cancelling a sleep takes it out of the heap under the timers' "
+                 "lock, which the driver holds while it fires others.", i,
+                 (unsigned long long)(f[i].ns / 1000000));
+    }
+    rt_runtime_free(rt);
+    tl_check(rt_live_tasks() == base, "%ld task(s) leaked: a cancelled sleep drops the "
+             "waker it stored. Hint: Task 5.2.", rt_live_tasks() - base);
 }
