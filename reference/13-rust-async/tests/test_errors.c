@@ -209,6 +209,16 @@ TL_TEST(tcp_write_waits_for_the_reader, 2, 60, "tcp reactor")
     RT_JOIN(jr, &o, "a reader");
     tl_check(o == BIG && !memcmp(w.buf, r.buf, BIG), "the reader got %ld bytes%s.", (long)o,
              o == BIG ? " but not the bytes written" : "");
+    /* a write of 0 bytes is done at once, with 0, whatever errno held */
+    static struct twaker tz;
+    memset(&tz, 0, sizeof tz);
+    struct rt_context cz = tw_cx(&tz);
+    ssize_t zres = -1;
+    errno = EAGAIN;
+    int zr = rt_tcp_poll_write(cs, &cz, w.buf, 0, &zres);
+    tl_check(zr == RT_READY && zres == 0, "rt_tcp_poll_write of 0 bytes returned %d with "
+             "*res %zd; want RT_READY (1) and 0: send() returned 0, a result, not an error "
+             "(errno was left at EAGAIN by something earlier). Hint: Task 6.4.", zr, zres);
     /* the peer closes: the reader sees end of stream, the writer EPIPE or ECONNRESET */
     rt_tcp_close(cs);
     static struct pump_fut r2, w2;

@@ -6,7 +6,8 @@
 struct sl_fut {
     struct rt_future f;
     struct rt_runtime *rt;
-    uint64_t ns;
+    uint64_t ns;           /* how long, from the first poll */
+    uint64_t until;        /* or, if not 0, until this rt_now_ns() */
     struct rt_sleep s;
     int started;
     atomic_int polls, spurious, early;
@@ -17,6 +18,10 @@ static int sl_poll(struct rt_future *f, struct rt_context *cx)
     struct sl_fut *t = (struct sl_fut *)f;
     int n = atomic_fetch_add(&t->polls, 1);
     if (!t->started) {
+        if (t->until) {
+            uint64_t now = rt_now_ns();
+            t->ns = t->until > now ? t->until - now : 0;
+        }
         rt_sleep_init(&t->s, t->rt, t->ns);
         t->started = 1;
     }
@@ -50,11 +55,16 @@ TL_TEST(sleeps_wake_at_their_deadline, 4, 60, "timer stress")
     static struct sl_fut f[N];
     struct rt_join *j[N];
     memset(f, 0, sizeof f);
+    /* a third of them end at one instant: the driver fires more than one
+     * batch of wakers in one pass */
+    uint64_t together = rt_now_ns() + 100 * 1000000ull;
     for (int i = 0; i < N; i++) {
         f[i].f.poll = sl_poll;
         f[i].f.drop = sl_drop;
         f[i].rt = rt;
         f[i].ns = (1 + tl_rng_below(&r, 150)) * 1000000ull;
+        if (i % 3 == 0)
+            f[i].until = together;
         RT_SPAWN(j[i], rt, &f[i].f);
     }
     for (int i = 0; i < N; i++) {
