@@ -1,0 +1,810 @@
+/*
+ * gmp.c - Gs, Ms, Ps and the scheduler (Go: runtime/proc.go).
+ *
+ * Each P is held by one M for the runtime's whole life (no syscall handoff
+ * yet). An M loops in schedule(): find a runnable G (findrunnable), switch
+ * to it, and when the G switches back do what it asked (m->after): queue
+ * it, finish its park, or bury it. A G never queues itself: until its
+ * registers are saved another M could resume it half-saved.
+ */
+#include "gmp_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <valgrind/valgrind.h>
+
+struct gmp_sched gmp_sched = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .idle = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
+};
+
+/* The M this kernel thread is (NULL for other threads). */
+static __thread struct gmp_m *tls_m;
+/* Counters of the last runtime, kept for gmp_stats after gmp_wait. */
+static struct gmp_stats last_stats;
+static int ever_started;
+
+void gmp_panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gmp panic: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fflush(stderr);
+    abort();
+}
+
+/* noinline + a compiler barrier: the address of tls_m is computed afresh
+ * on every call, never reused from before a switch to another M. */
+__attribute__((noinline)) static struct gmp_m *getm(void)
+{
+    struct gmp_m *m = tls_m;
+    __asm__ volatile("" ::: "memory");
+    return m;
+}
+
+struct gmp_g *gmp_getg(void)
+{
+    struct gmp_m *m = getm();
+    return m ? m->curg : NULL;
+}
+
+/* ================================================================== */
+/* Task 1: stacks and the first frame                                  */
+/* ================================================================== */
+
+#ifdef SOLUTION
+/* Where a G whose trampoline returned would land: never. */
+__attribute__((noreturn, force_align_arg_pointer)) static void gmp_fell_off(void)
+{
+    gmp_panic("a goroutine returned past gmp_trampoline (its first frame "
+              "is broken)");
+}
+#endif
+
+/* The first code of every G (Go: goexit is the return address of every
+ * goroutine's entry function). */
+__attribute__((noreturn)) void gmp_trampoline(void);
+void gmp_trampoline(void)
+{
+#ifdef SOLUTION
+    struct gmp_g *g = gmp_getg();
+    g->fn(g->arg);
+    gmp_goexit();
+#else
+    /* TODO 1.1: run g->fn(g->arg) for g = gmp_getg(), then gmp_goexit():
+     *           returning from the entry function IS goexit. */
+    gmp_panic("gmp_trampoline is not written yet: handout Task 1.1");
+#endif
+}
+
+/* Task 1.1: a stack for g (reused from gfree when there is one) and a
+ * first frame that returns into gmp_trampoline. 0 or -1 with errno. */
+int gmp_stack_new(struct gmp_g *g);
+int gmp_stack_new(struct gmp_g *g)
+{
+#ifdef SOLUTION
+    if (!g->stack) {
+        size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+        size_t len = pg + GMP_STACK_SIZE;
+        char *s = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (s == MAP_FAILED)
+            return -1;
+        if (mprotect(s, pg, PROT_NONE) != 0) { /* the guard page */
+            int e = errno;
+            munmap(s, len);
+            errno = e;
+            return -1;
+        }
+        g->stack = s;
+        g->stack_len = len;
+        g->vg_id = VALGRIND_STACK_REGISTER(s + pg, s + len);
+        atomic_fetch_add_explicit(&gmp_sched.stacks, 1, memory_order_relaxed);
+    }
+    /* The switch's ret pops gmp_trampoline; it then sees rsp % 16 == 8,
+     * as after a call, and above it a return address that panics. */
+    uint64_t *top = (uint64_t *)(void *)(g->stack + g->stack_len);
+    top[-1] = (uint64_t)(uintptr_t)gmp_fell_off;
+    top[-2] = (uint64_t)(uintptr_t)gmp_trampoline;
+    memset(&g->sched, 0, sizeof g->sched);
+    g->sched.sp = (uint64_t)(uintptr_t)&top[-2];
+    __asm__ volatile("stmxcsr %0" : "=m"(g->sched.csr));
+    __asm__ volatile("fnstcw %0" : "=m"(g->sched.cw));
+    return 0;
+#else
+    /* TODO 1.1: if g->stack is NULL, mmap a guard page + GMP_STACK_SIZE
+     *           (PROT_NONE on the low page), VALGRIND_STACK_REGISTER it and
+     *           count it in gmp_sched.stacks. Then build the first frame
+     *           so the first gmp_switch to g->sched "returns" into
+     *           gmp_trampoline with an ABI-aligned stack. */
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* Task 1.1: unmap g's stack. */
+void gmp_stack_free(struct gmp_g *g);
+void gmp_stack_free(struct gmp_g *g)
+{
+#ifdef SOLUTION
+    if (!g->stack)
+        return;
+    VALGRIND_STACK_DEREGISTER(g->vg_id);
+    munmap(g->stack, g->stack_len);
+    g->stack = NULL;
+    atomic_fetch_sub_explicit(&gmp_sched.stacks, 1, memory_order_relaxed);
+#else
+    /* TODO 1.1: deregister from valgrind, munmap, count it out. */
+#endif
+}
+
+/* ================================================================== */
+/* Task 1.2-1.4: run queues (runqput, runqget, runqsteal, globrunq*)   */
+/* ================================================================== */
+
+#ifdef SOLUTION
+/* globrunqputbatch: append the chain first..last (n Gs). sched.lock held. */
+static void globput_locked(struct gmp_g *first, struct gmp_g *last, long n)
+{
+    last->schedlink = NULL;
+    if (gmp_sched.runq_tail)
+        gmp_sched.runq_tail->schedlink = first;
+    else
+        gmp_sched.runq_head = first;
+    gmp_sched.runq_tail = last;
+    atomic_fetch_add_explicit(&gmp_sched.runq_size, n, memory_order_relaxed);
+}
+
+static struct gmp_g *globpop_locked(void)
+{
+    struct gmp_g *g = gmp_sched.runq_head;
+    if (g) {
+        gmp_sched.runq_head = g->schedlink;
+        if (!gmp_sched.runq_head)
+            gmp_sched.runq_tail = NULL;
+        g->schedlink = NULL;
+        atomic_fetch_sub_explicit(&gmp_sched.runq_size, 1, memory_order_relaxed);
+    }
+    return g;
+}
+
+static void globrunqput(struct gmp_g *g)
+{
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    globput_locked(g, g, 1);
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+}
+
+/* wakep: tell one idle M there is new work (see struct gmp_sched). */
+static void wakep(void)
+{
+    atomic_fetch_add(&gmp_sched.work_seq, 1);
+    if (atomic_load(&gmp_sched.nmidle) > 0) {
+        GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+        GMP_OK(pthread_cond_signal(&gmp_sched.idle));
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    }
+}
+
+/* runqput: g into p's runnext (next) or ring; a full ring sends half of
+ * itself and g to the global queue (runqputslow). Only p's own M puts. */
+static void runqput(struct gmp_p *p, struct gmp_g *g, int next)
+{
+    struct gmp_g *batch[GMP_RUNQ_SIZE / 2 + 1];
+    uint32_t n = 0;
+    GMP_OK(pthread_mutex_lock(&p->lock));
+    if (next) {
+        struct gmp_g *old = p->runnext;
+        p->runnext = g;
+        g = old; /* the one kicked out goes to the ring's tail */
+    }
+    if (g) {
+        if (p->tail - p->head < GMP_RUNQ_SIZE) {
+            p->runq[p->tail % GMP_RUNQ_SIZE] = g;
+            p->tail++;
+        } else {
+            for (n = 0; n < GMP_RUNQ_SIZE / 2; n++)
+                batch[n] = p->runq[(p->head + n) % GMP_RUNQ_SIZE];
+            p->head += n;
+            batch[n++] = g;
+        }
+    }
+    GMP_OK(pthread_mutex_unlock(&p->lock));
+    if (n) {
+        for (uint32_t i = 0; i + 1 < n; i++)
+            batch[i]->schedlink = batch[i + 1];
+        GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+        globput_locked(batch[0], batch[n - 1], n);
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        atomic_fetch_add_explicit(&p->overflows, 1, memory_order_relaxed);
+    }
+    wakep();
+}
+
+/* runqget: runnext first, then the ring's head. */
+static struct gmp_g *runqget(struct gmp_p *p)
+{
+    struct gmp_g *g = NULL;
+    GMP_OK(pthread_mutex_lock(&p->lock));
+    if (p->runnext) {
+        g = p->runnext;
+        p->runnext = NULL;
+        atomic_fetch_add_explicit(&p->runnext_hits, 1, memory_order_relaxed);
+    } else if (p->tail != p->head) {
+        g = p->runq[p->head % GMP_RUNQ_SIZE];
+        p->head++;
+    }
+    GMP_OK(pthread_mutex_unlock(&p->lock));
+    return g;
+}
+
+/* globrunqget: one G to run, plus up to a fair share more into p's ring
+ * (n = min(size, size/nprocs + 1, half a ring)). max = 1: just one. */
+static struct gmp_g *globrunqget(struct gmp_p *p, long max)
+{
+    if (atomic_load_explicit(&gmp_sched.runq_size, memory_order_relaxed) == 0)
+        return NULL;
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    long size = atomic_load_explicit(&gmp_sched.runq_size, memory_order_relaxed);
+    long n = size / gmp_sched.nprocs + 1;
+    if (n > size)
+        n = size;
+    if (n > max)
+        n = max;
+    struct gmp_g *g = n > 0 ? globpop_locked() : NULL;
+    struct gmp_g *more[GMP_RUNQ_SIZE / 2];
+    long k = 0;
+    while (k < n - 1)
+        more[k++] = globpop_locked();
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    if (!g)
+        return NULL;
+    atomic_fetch_add_explicit(&p->global_takes, 1, memory_order_relaxed);
+    if (k) {
+        GMP_OK(pthread_mutex_lock(&p->lock));
+        for (long i = 0; i < k; i++) {
+            GMP_ASSERT(p->tail - p->head < GMP_RUNQ_SIZE);
+            p->runq[p->tail % GMP_RUNQ_SIZE] = more[i];
+            p->tail++;
+        }
+        GMP_OK(pthread_mutex_unlock(&p->lock));
+    }
+    return g;
+}
+
+/* runqsteal: take half (rounded up) of victim's ring, or its runnext if
+ * the ring is empty; run the last one, the rest go to p's ring. */
+static struct gmp_g *runqsteal(struct gmp_p *p, struct gmp_p *victim)
+{
+    struct gmp_g *got[GMP_RUNQ_SIZE / 2 + 1];
+    uint32_t n;
+    GMP_OK(pthread_mutex_lock(&victim->lock));
+    uint32_t avail = victim->tail - victim->head;
+    n = avail - avail / 2;
+    for (uint32_t i = 0; i < n; i++)
+        got[i] = victim->runq[(victim->head + i) % GMP_RUNQ_SIZE];
+    victim->head += n;
+    if (n == 0 && victim->runnext) {
+        got[n++] = victim->runnext;
+        victim->runnext = NULL;
+    }
+    GMP_OK(pthread_mutex_unlock(&victim->lock));
+    if (n == 0)
+        return NULL;
+    if (n > 1) {
+        GMP_OK(pthread_mutex_lock(&p->lock));
+        for (uint32_t i = 0; i + 1 < n; i++) {
+            GMP_ASSERT(p->tail - p->head < GMP_RUNQ_SIZE);
+            p->runq[p->tail % GMP_RUNQ_SIZE] = got[i];
+            p->tail++;
+        }
+        GMP_OK(pthread_mutex_unlock(&p->lock));
+    }
+    atomic_fetch_add_explicit(&p->steals, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->stolen, n, memory_order_relaxed);
+    return got[n - 1];
+}
+
+static uint64_t m_rand(struct gmp_m *m)
+{
+    m->rng ^= m->rng << 13;
+    m->rng ^= m->rng >> 7;
+    m->rng ^= m->rng << 17;
+    return m->rng;
+}
+
+/* findrunnable: local, global, steal from a random victim, else sleep
+ * until wakep. NULL once the runtime stops. */
+static struct gmp_g *findrunnable(struct gmp_m *m)
+{
+    struct gmp_p *p = m->p;
+    int np = gmp_sched.nprocs;
+    for (;;) {
+        if (atomic_load(&gmp_sched.stop))
+            return NULL;
+        unsigned long seen = atomic_load(&gmp_sched.work_seq);
+        struct gmp_g *g;
+        if ((g = runqget(p)) || (g = globrunqget(p, GMP_RUNQ_SIZE / 2)))
+            return g;
+        int start = (int)(m_rand(m) % (uint64_t)np);
+        for (int i = 0; i < np; i++) {
+            struct gmp_p *v = &gmp_sched.allp[(start + i) % np];
+            if (v != p && (g = runqsteal(p, v)))
+                return g;
+        }
+        /* stopm: sleep unless work appeared since `seen` was read */
+        GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+        atomic_fetch_add(&gmp_sched.nmidle, 1);
+        if (atomic_load(&gmp_sched.work_seq) == seen &&
+            !atomic_load(&gmp_sched.stop)) {
+            atomic_fetch_add_explicit(&p->m_parks, 1, memory_order_relaxed);
+            GMP_OK(pthread_cond_wait(&gmp_sched.idle, &gmp_sched.lock));
+        }
+        atomic_fetch_sub(&gmp_sched.nmidle, 1);
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    }
+}
+
+/* A dead G goes to gfree with its stack (Go: gfput); the stack of one
+ * beyond the cache is unmapped. */
+#define GFREE_MAX 1024
+static void gfput(struct gmp_g *g)
+{
+    if (g->fiber)
+        GMP_FIBER_FREE(g->fiber);
+    g->fiber = NULL;
+    g->status = G_DEAD;
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    if (gmp_sched.ngfree < GFREE_MAX) {
+        g->schedlink = gmp_sched.gfree;
+        gmp_sched.gfree = g;
+        gmp_sched.ngfree++;
+        g = NULL;
+    }
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    if (g) {
+        gmp_stack_free(g);
+        free(g);
+    }
+}
+
+static struct gmp_g *gfget(void)
+{
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    struct gmp_g *g = gmp_sched.gfree;
+    if (g) {
+        gmp_sched.gfree = g->schedlink;
+        gmp_sched.ngfree--;
+    }
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    return g;
+}
+
+/* The G switched back to g0: do what it asked. */
+static void after_switch(struct gmp_m *m, struct gmp_g *g)
+{
+    enum gmp_after a = m->after;
+    m->after = AFTER_NONE;
+    m->curg = NULL;
+    g->m = NULL;
+    switch (a) {
+    case AFTER_GOSCHED:
+        g->status = G_RUNNABLE;
+        globrunqput(g);
+        break;
+    case AFTER_PARK: {
+        int expect = PARK_PARKING;
+        g->status = G_WAITING;
+        if (!atomic_compare_exchange_strong_explicit(
+                &g->park, &expect, PARK_ASLEEP, memory_order_acq_rel,
+                memory_order_acquire)) {
+            /* a waker came while it was still switching off: ours to queue */
+            GMP_ASSERT(expect == PARK_WOKEN);
+            atomic_store_explicit(&g->park, PARK_NONE, memory_order_relaxed);
+            g->status = G_RUNNABLE;
+            runqput(m->p, g, 1);
+        }
+        break;
+    }
+    case AFTER_EXIT:
+        gfput(g);
+        atomic_fetch_add_explicit(&gmp_sched.exited, 1, memory_order_relaxed);
+        if (atomic_fetch_sub_explicit(&gmp_sched.live, 1, memory_order_acq_rel) == 1) {
+            GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+            GMP_OK(pthread_cond_broadcast(&gmp_sched.done));
+            GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        }
+        break;
+    default:
+        gmp_panic("a goroutine switched to g0 without saying why");
+    }
+}
+#endif
+
+/* Task 1.5: the loop of every M (the pthread start routine). */
+void *gmp_mstart(void *arg);
+void *gmp_mstart(void *arg)
+{
+#ifdef SOLUTION
+    struct gmp_m *m = arg;
+    tls_m = m;
+    m->g0_fiber = GMP_FIBER_SELF();
+    struct gmp_p *p = m->p;
+    for (;;) { /* schedule() */
+        struct gmp_g *g = NULL;
+        /* fairness: every 61st tick the global queue has the first look */
+        if (p->schedtick % GMP_GLOBAL_EVERY == 0)
+            g = globrunqget(p, 1);
+        if (!g && !(g = findrunnable(m)))
+            break;
+        /* execute */
+        p->schedtick++;
+        atomic_fetch_add_explicit(&p->schedules, 1, memory_order_relaxed);
+        g->status = G_RUNNING;
+        g->m = m;
+        m->curg = g;
+        GMP_FIBER_ENTER(g->fiber);
+        gmp_switch(&m->g0, &g->sched);
+        after_switch(m, g);
+    }
+    return NULL;
+#else
+    /* TODO 1.5: tls_m = arg; then schedule(): forever find a runnable G
+     *           (findrunnable: runqget, globrunqget, runqsteal from a
+     *           random victim, else sleep on gmp_sched.idle without losing
+     *           a wakep), giving the global queue the first look every
+     *           GMP_GLOBAL_EVERY schedticks; switch to it (tell TSan with
+     *           GMP_FIBER_ENTER first); when it switches back, do what
+     *           m->after says. Return when gmp_sched.stop is set. */
+    (void)tls_m;
+    return arg;
+#endif
+}
+
+/* ================================================================== */
+/* Task 1.6: switching off a G                                         */
+/* ================================================================== */
+
+#ifdef SOLUTION
+/* mcall: switch from the running G to its M's g0 with m->after = a. */
+static void mcall(enum gmp_after a)
+{
+    struct gmp_m *m = getm();
+    struct gmp_g *g = m->curg;
+    m->after = a;
+    GMP_FIBER_ENTER(m->g0_fiber);
+    gmp_switch(&g->sched, &m->g0);
+}
+
+static struct gmp_g *must_g(const char *what)
+{
+    struct gmp_g *g = gmp_getg();
+    if (!g)
+        gmp_panic("%s called outside a goroutine (from a kernel thread "
+                  "that is not running a G)", what);
+    return g;
+}
+#endif
+
+void gmp_gosched(void)
+{
+#ifdef SOLUTION
+    must_g("gmp_gosched");
+    mcall(AFTER_GOSCHED);
+#else
+    /* TODO 1.6: from a G only (else gmp_panic): switch to g0, which puts
+     *           the G on the global queue (Go: goschedImpl). */
+    gmp_panic("gmp_gosched is not written yet: handout Task 1.6");
+#endif
+}
+
+void gmp_goexit(void)
+{
+#ifdef SOLUTION
+    must_g("gmp_goexit");
+    mcall(AFTER_EXIT);
+    gmp_panic("a dead goroutine was scheduled again");
+#else
+    /* TODO 1.6: from a G only: switch to g0 for good; g0 buries the G
+     *           (gfput) and wakes gmp_wait when it was the last one. */
+    gmp_panic("gmp_goexit is not written yet: handout Task 1.6");
+#endif
+}
+
+void gmp_park(pthread_mutex_t *lock)
+{
+#ifdef SOLUTION
+    struct gmp_g *g = must_g("a blocking channel or WaitGroup call");
+    GMP_ASSERT(atomic_load_explicit(&g->park, memory_order_relaxed) == PARK_PARKING);
+    atomic_fetch_add_explicit(&gmp_sched.g_parks, 1, memory_order_relaxed);
+    GMP_OK(pthread_mutex_unlock(lock));
+    mcall(AFTER_PARK);
+#else
+    /* TODO 2.1: unlock `lock`, then switch to g0 with AFTER_PARK (g0
+     *           finishes the handshake of enum gmp_park). */
+    GMP_OK(pthread_mutex_unlock(lock));
+    gmp_panic("gmp_park is not written yet: handout Task 2.1");
+#endif
+}
+
+void gmp_ready(struct gmp_g *g)
+{
+#ifdef SOLUTION
+    int expect = PARK_PARKING;
+    if (atomic_compare_exchange_strong_explicit(&g->park, &expect, PARK_WOKEN,
+                                                memory_order_acq_rel,
+                                                memory_order_acquire))
+        return; /* its g0 has not finished parking it: g0 queues it */
+    GMP_ASSERT(expect == PARK_ASLEEP);
+    atomic_store_explicit(&g->park, PARK_NONE, memory_order_relaxed);
+    g->status = G_RUNNABLE;
+    struct gmp_m *m = getm();
+    if (m && m->curg) {
+        runqput(m->p, g, 1);
+    } else {
+        globrunqput(g);
+        wakep();
+    }
+#else
+    /* TODO 2.1: CAS g->park PARKING -> WOKEN (its g0 will queue it); if
+     *           it was ASLEEP, queue it yourself: your P's runnext from a
+     *           G, the global queue from outside, and wake an idle M. */
+    gmp_panic("gmp_ready is not written yet: handout Task 2.1");
+#endif
+}
+
+/* ================================================================== */
+/* Task 1.2: go                                                        */
+/* ================================================================== */
+
+gmp_g *gmp_go(void (*fn)(void *), void *arg)
+{
+#ifdef SOLUTION
+    if (!fn) {
+        errno = EINVAL;
+        return NULL;
+    }
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    int up = gmp_sched.up;
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    if (!up) {
+        errno = ESRCH;
+        return NULL;
+    }
+    struct gmp_g *g = gfget();
+    if (!g && !(g = calloc(1, sizeof *g)))
+        return NULL;
+    if (gmp_stack_new(g) != 0) {
+        int e = errno;
+        gfput(g);
+        errno = e;
+        return NULL;
+    }
+    g->fn = fn;
+    g->arg = arg;
+    g->goid = atomic_fetch_add_explicit(&gmp_sched.goidgen, 1, memory_order_relaxed) + 1;
+    g->fiber = GMP_FIBER_NEW();
+    atomic_store_explicit(&g->park, PARK_NONE, memory_order_relaxed);
+    g->status = G_RUNNABLE;
+    atomic_fetch_add_explicit(&gmp_sched.live, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&gmp_sched.spawned, 1, memory_order_relaxed);
+    struct gmp_m *m = getm();
+    if (m && m->curg) {
+        runqput(m->p, g, 1); /* newproc: runqput(pp, newg, true) */
+    } else {
+        globrunqput(g);
+        wakep();
+    }
+    return g;
+#else
+    /* TODO 1.2: a G (gfget, else calloc), its stack (gmp_stack_new), a
+     *           goid, a TSan fiber; count it live; then runqput(p, g,
+     *           next=1) from a G or the global queue from outside, and
+     *           wakep(). */
+    errno = ENOSYS;
+    return NULL;
+#endif
+}
+
+long gmp_goid(void)
+{
+    struct gmp_g *g = gmp_getg();
+    return g ? g->goid : 0;
+}
+
+int gmp_procid(void)
+{
+    struct gmp_m *m = getm();
+    return m && m->curg ? m->p->id : -1;
+}
+
+/* ================================================================== */
+/* Task 1.7: start, wait, stats                                        */
+/* ================================================================== */
+
+#ifdef SOLUTION
+static void collect(struct gmp_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < gmp_sched.nprocs; i++) {
+        struct gmp_p *p = &gmp_sched.allp[i];
+        s->schedules += atomic_load_explicit(&p->schedules, memory_order_relaxed);
+        s->runnext_hits += atomic_load_explicit(&p->runnext_hits, memory_order_relaxed);
+        s->global_takes += atomic_load_explicit(&p->global_takes, memory_order_relaxed);
+        s->steals += atomic_load_explicit(&p->steals, memory_order_relaxed);
+        s->stolen += atomic_load_explicit(&p->stolen, memory_order_relaxed);
+        s->overflows += atomic_load_explicit(&p->overflows, memory_order_relaxed);
+        s->m_parks += atomic_load_explicit(&p->m_parks, memory_order_relaxed);
+    }
+    s->spawned = atomic_load_explicit(&gmp_sched.spawned, memory_order_relaxed);
+    s->exited = atomic_load_explicit(&gmp_sched.exited, memory_order_relaxed);
+    s->live = atomic_load_explicit(&gmp_sched.live, memory_order_relaxed);
+    s->g_parks = atomic_load_explicit(&gmp_sched.g_parks, memory_order_relaxed);
+    s->stacks = atomic_load_explicit(&gmp_sched.stacks, memory_order_relaxed);
+}
+
+/* Stop the first n Ms, free Ps, Ms and dead Gs. sched.lock NOT held. */
+static void teardown(int n)
+{
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    atomic_store(&gmp_sched.stop, 1);
+    GMP_OK(pthread_cond_broadcast(&gmp_sched.idle));
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    for (int i = 0; i < n; i++)
+        GMP_OK(pthread_join(gmp_sched.allm[i].thread, NULL));
+    struct gmp_g *g;
+    while ((g = gfget())) {
+        gmp_stack_free(g);
+        free(g);
+    }
+    collect(&last_stats);
+    for (int i = 0; i < gmp_sched.nprocs; i++)
+        GMP_OK(pthread_mutex_destroy(&gmp_sched.allp[i].lock));
+    free(gmp_sched.allp);
+    free(gmp_sched.allm);
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    gmp_sched.allp = NULL;
+    gmp_sched.allm = NULL;
+    gmp_sched.up = 0;
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+}
+#endif
+
+int gmp_start(int nprocs)
+{
+#ifdef SOLUTION
+    if (getm()) {
+        errno = EPERM;
+        return -1;
+    }
+    if (nprocs < 1 || nprocs > GMP_MAXPROCS) {
+        errno = EINVAL;
+        return -1;
+    }
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    if (gmp_sched.up) {
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        errno = EBUSY;
+        return -1;
+    }
+    struct gmp_p *ps = calloc((size_t)nprocs, sizeof *ps);
+    struct gmp_m *ms = calloc((size_t)nprocs, sizeof *ms);
+    if (!ps || !ms) {
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        free(ps);
+        free(ms);
+        errno = ENOMEM;
+        return -1;
+    }
+    for (int i = 0; i < nprocs; i++) {
+        ps[i].id = i;
+        GMP_OK(pthread_mutex_init(&ps[i].lock, NULL));
+        ms[i].id = i;
+        ms[i].p = &ps[i];
+        ms[i].rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
+    }
+    gmp_sched.allp = ps;
+    gmp_sched.allm = ms;
+    gmp_sched.nprocs = nprocs;
+    gmp_sched.owner = pthread_self();
+    gmp_sched.up = 1;
+    atomic_store(&gmp_sched.stop, 0);
+    atomic_store(&gmp_sched.goidgen, 0);
+    atomic_store(&gmp_sched.spawned, 0);
+    atomic_store(&gmp_sched.exited, 0);
+    atomic_store(&gmp_sched.g_parks, 0);
+    ever_started = 1;
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    for (int i = 0; i < nprocs; i++) {
+        int rc = pthread_create(&ms[i].thread, NULL, gmp_mstart, &ms[i]);
+        if (rc != 0) {
+            teardown(i);
+            errno = rc;
+            return -1;
+        }
+    }
+    return 0;
+#else
+    /* TODO 1.7: check the caller and nprocs, make the Ps and Ms, one
+     *           pthread per M running gmp_mstart; undo it all on failure. */
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int gmp_wait(void)
+{
+#ifdef SOLUTION
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    if (!gmp_sched.up) {
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        errno = ESRCH;
+        return -1;
+    }
+    if (!pthread_equal(gmp_sched.owner, pthread_self())) {
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        errno = EPERM;
+        return -1;
+    }
+    while (atomic_load_explicit(&gmp_sched.live, memory_order_acquire) > 0)
+        GMP_OK(pthread_cond_wait(&gmp_sched.done, &gmp_sched.lock));
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    teardown(gmp_sched.nprocs);
+    return 0;
+#else
+    /* TODO 1.7: wait on gmp_sched.done until no G is live, then stop the
+     *           Ms (stop = 1, wake them all), join them, free everything. */
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int gmp_run(int nprocs, void (*fn)(void *), void *arg)
+{
+    if (gmp_start(nprocs) != 0)
+        return -1;
+    if (!gmp_go(fn, arg)) {
+        int e = errno;
+        gmp_wait();
+        errno = e;
+        return -1;
+    }
+    return gmp_wait();
+}
+
+int gmp_stats(struct gmp_stats *out)
+{
+#ifdef SOLUTION
+    if (!out) {
+        errno = EINVAL;
+        return -1;
+    }
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    int up = gmp_sched.up, ever = ever_started;
+    if (up)
+        collect(out);
+    else
+        *out = last_stats;
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    if (!ever) {
+        errno = ESRCH;
+        return -1;
+    }
+    return 0;
+#else
+    /* TODO 1.7: sum the Ps' counters (or the copy gmp_wait kept). */
+    (void)last_stats;
+    (void)ever_started;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
