@@ -1,0 +1,146 @@
+/*
+ * gmp.h - a Go-style G/M/P scheduler in C: the whole student API.
+ *
+ * G: a goroutine (its own stack and saved registers). M: a kernel thread
+ * that runs Gs. P: a processor, the right to run Gs, with a local run
+ * queue; an M needs a P to run a G. gmp_start(n) makes n Ps (GOMAXPROCS)
+ * and one M for each. The names follow Go's runtime (proc.go, chan.go):
+ * the handout maps each function to its counterpart there.
+ *
+ * This version has milestones M1 (scheduler) and M2 (channels and
+ * WaitGroup). Timers, the netpoller, syscall handoff, preemption and
+ * select come in later milestones.
+ *
+ * Misuse that Go reports with a panic (send on a closed channel, close of
+ * a closed channel, a negative WaitGroup counter, a goroutine-only call
+ * made outside a goroutine) prints "gmp panic: <what>" on stderr and
+ * aborts the process.
+ */
+#ifndef GMP_H
+#define GMP_H
+
+#include <stddef.h>
+
+#define GMP_STACK_SIZE (64 * 1024) /* usable stack of each G (fixed) */
+#define GMP_MAXPROCS 64            /* most Ps gmp_start accepts */
+#define GMP_RUNQ_SIZE 256          /* slots in a P's local ring (Go: 256) */
+#define GMP_GLOBAL_EVERY 61        /* every 61st schedule looks at the global
+                                      queue first (Go: schedtick%61 == 0) */
+
+typedef struct gmp_g gmp_g;
+
+/* ================================================================== */
+/* M1: the runtime, goroutines and the scheduler                       */
+/* ================================================================== */
+
+/* A kernel thread that is not an M, with no runtime up: make nprocs Ps
+ * (1..GMP_MAXPROCS) and one M per P, all idle. 0; or -1 with errno EINVAL
+ * (nprocs), EBUSY (a runtime is up), EPERM (called from a G), ENOMEM or
+ * EAGAIN (nothing is left behind). */
+int gmp_start(int nprocs);
+
+/* The thread that called gmp_start: wait until every G has exited, then
+ * stop and join the Ms and free everything (stacks included). 0; -1 with
+ * EPERM from any other thread, ESRCH with no runtime up. */
+int gmp_wait(void);
+
+/* gmp_start(nprocs), gmp_go(fn, arg), gmp_wait(): returns once fn's G and
+ * every G it (transitively) started have exited. 0, or -1 with errno. */
+int gmp_run(int nprocs, void (*fn)(void *), void *arg);
+
+/* Any thread while the runtime is up: a new G that will run fn(arg);
+ * returning from fn is gmp_goexit(). From a G it goes to its P's runnext
+ * slot (it runs next, the old runnext moves to the local ring); from
+ * outside, to the global queue. An idle M is woken to look for it. The
+ * handle is an identity only (reused after exit). NULL with errno ENOMEM,
+ * ESRCH (no runtime up) or EINVAL (fn NULL). */
+gmp_g *gmp_go(void (*fn)(void *), void *arg);
+
+/* A G: go to the back of the GLOBAL queue and let the M run something
+ * else (Go's Gosched). Returns when scheduled again, maybe on another M. */
+void gmp_gosched(void);
+
+/* A G: end this goroutine now (deferred nothing: there is no defer). */
+__attribute__((noreturn)) void gmp_goexit(void);
+
+/* Any thread: the running G's id (1, 2, ... in spawn order of one
+ * gmp_start), or 0 outside a goroutine. */
+long gmp_goid(void);
+
+/* Any thread: index of the P the caller runs on (0..nprocs-1), or -1
+ * outside a goroutine. */
+int gmp_procid(void);
+
+/* Counters since gmp_start, summed over the Ps. Valid while the runtime is
+ * up and after gmp_wait until the next gmp_start. */
+struct gmp_stats {
+    unsigned long spawned;      /* gmp_go calls that made a G */
+    unsigned long exited;       /* Gs that exited */
+    long live;                  /* spawned - exited */
+    unsigned long schedules;    /* Gs picked to run (schedticks) */
+    unsigned long runnext_hits; /* picks that came from a runnext slot */
+    unsigned long global_takes; /* picks that came from the global queue */
+    unsigned long steals;       /* successful runqsteal calls */
+    unsigned long stolen;       /* Gs moved by them */
+    unsigned long overflows;    /* runqputslow: half a full ring to global */
+    unsigned long m_parks;      /* times an M slept with nothing to run */
+    unsigned long g_parks;      /* times a G parked (gopark) */
+    unsigned long stacks;       /* stacks mapped now (0 after gmp_wait) */
+};
+
+/* Any thread: copy the counters to *out. 0, or -1 with EINVAL (NULL) or
+ * ESRCH (no runtime was ever started). */
+int gmp_stats(struct gmp_stats *out);
+
+/* ================================================================== */
+/* M2: channels (chan.go)                                              */
+/* ================================================================== */
+
+typedef struct gmp_chan gmp_chan;
+
+/* Any thread: a channel of elements of elemsize bytes (1..1024) with cap
+ * buffered slots (0: unbuffered). NULL with errno EINVAL or ENOMEM. */
+gmp_chan *gmp_chan_make(size_t elemsize, size_t cap);
+
+/* A G: copy *elem into the channel; park until a receiver takes it
+ * (unbuffered) or a slot is free (buffered). Panics on a closed channel,
+ * also if it is closed while this G waits. */
+void gmp_chan_send(gmp_chan *c, const void *elem);
+
+/* A G: receive into *elem (NULL: discard); park until there is a value.
+ * 1 with a value; 0 with *elem zeroed once the channel is closed and its
+ * buffer is empty (Go's v, ok := <-c). */
+int gmp_chan_recv(gmp_chan *c, void *elem);
+
+/* Any thread: close; every parked receiver wakes with 0, every parked
+ * sender panics. Panics if already closed. */
+void gmp_chan_close(gmp_chan *c);
+
+/* Any thread: values buffered now (len(c)), and cap(c). */
+size_t gmp_chan_len(gmp_chan *c);
+size_t gmp_chan_cap(gmp_chan *c);
+
+/* Any thread, once no G uses c or waits on it: free it. */
+void gmp_chan_free(gmp_chan *c);
+
+/* ================================================================== */
+/* M2: WaitGroup (sync.WaitGroup)                                      */
+/* ================================================================== */
+
+typedef struct gmp_wg gmp_wg;
+
+/* Any thread: a WaitGroup with counter 0, or NULL with errno ENOMEM. */
+gmp_wg *gmp_wg_new(void);
+
+/* Any thread: counter += delta; at 0 every G in gmp_wg_wait wakes. A
+ * counter below 0 panics. gmp_wg_done(wg) is gmp_wg_add(wg, -1). */
+void gmp_wg_add(gmp_wg *wg, long delta);
+void gmp_wg_done(gmp_wg *wg);
+
+/* A G: park until the counter is 0 (at once if it is). */
+void gmp_wg_wait(gmp_wg *wg);
+
+/* Any thread, once nobody waits: free it. */
+void gmp_wg_free(gmp_wg *wg);
+
+#endif

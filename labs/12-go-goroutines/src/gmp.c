@@ -1,0 +1,218 @@
+/*
+ * gmp.c - Gs, Ms, Ps and the scheduler (Go: runtime/proc.go).
+ *
+ * Each P is held by one M for the runtime's whole life (no syscall handoff
+ * yet). An M loops in schedule(): find a runnable G (findrunnable), switch
+ * to it, and when the G switches back do what it asked (m->after): queue
+ * it, finish its park, or bury it. A G never queues itself: until its
+ * registers are saved another M could resume it half-saved.
+ */
+#include "gmp_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <valgrind/valgrind.h>
+
+struct gmp_sched gmp_sched = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .idle = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
+};
+
+/* The M this kernel thread is (NULL for other threads). */
+static __thread struct gmp_m *tls_m;
+/* Counters of the last runtime, kept for gmp_stats after gmp_wait. */
+static struct gmp_stats last_stats;
+static int ever_started;
+
+void gmp_panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gmp panic: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fflush(stderr);
+    abort();
+}
+
+/* noinline + a compiler barrier: the address of tls_m is computed afresh
+ * on every call, never reused from before a switch to another M. */
+__attribute__((noinline)) static struct gmp_m *getm(void)
+{
+    struct gmp_m *m = tls_m;
+    __asm__ volatile("" ::: "memory");
+    return m;
+}
+
+struct gmp_g *gmp_getg(void)
+{
+    struct gmp_m *m = getm();
+    return m ? m->curg : NULL;
+}
+
+/* ================================================================== */
+/* Task 1: stacks and the first frame                                  */
+/* ================================================================== */
+
+
+/* The first code of every G (Go: goexit is the return address of every
+ * goroutine's entry function). */
+__attribute__((noreturn)) void gmp_trampoline(void);
+void gmp_trampoline(void)
+{
+    /* TODO 1.1: run g->fn(g->arg) for g = gmp_getg(), then gmp_goexit():
+     *           returning from the entry function IS goexit. */
+    gmp_panic("gmp_trampoline is not written yet: handout Task 1.1");
+}
+
+/* Task 1.1: a stack for g (reused from gfree when there is one) and a
+ * first frame that returns into gmp_trampoline. 0 or -1 with errno. */
+int gmp_stack_new(struct gmp_g *g);
+int gmp_stack_new(struct gmp_g *g)
+{
+    /* TODO 1.1: if g->stack is NULL, mmap a guard page + GMP_STACK_SIZE
+     *           (PROT_NONE on the low page), VALGRIND_STACK_REGISTER it and
+     *           count it in gmp_sched.stacks. Then build the first frame
+     *           so the first gmp_switch to g->sched "returns" into
+     *           gmp_trampoline with an ABI-aligned stack. */
+    errno = ENOSYS;
+    return -1;
+}
+
+/* Task 1.1: unmap g's stack. */
+void gmp_stack_free(struct gmp_g *g);
+void gmp_stack_free(struct gmp_g *g)
+{
+    /* TODO 1.1: deregister from valgrind, munmap, count it out. */
+}
+
+/* ================================================================== */
+/* Task 1.2-1.4: run queues (runqput, runqget, runqsteal, globrunq*)   */
+/* ================================================================== */
+
+
+/* Task 1.5: the loop of every M (the pthread start routine). */
+void *gmp_mstart(void *arg);
+void *gmp_mstart(void *arg)
+{
+    /* TODO 1.5: tls_m = arg; then schedule(): forever find a runnable G
+     *           (findrunnable: runqget, globrunqget, runqsteal from a
+     *           random victim, else sleep on gmp_sched.idle without losing
+     *           a wakep), giving the global queue the first look every
+     *           GMP_GLOBAL_EVERY schedticks; switch to it (tell TSan with
+     *           GMP_FIBER_ENTER first); when it switches back, do what
+     *           m->after says. Return when gmp_sched.stop is set. */
+    (void)tls_m;
+    return arg;
+}
+
+/* ================================================================== */
+/* Task 1.6: switching off a G                                         */
+/* ================================================================== */
+
+
+void gmp_gosched(void)
+{
+    /* TODO 1.6: from a G only (else gmp_panic): switch to g0, which puts
+     *           the G on the global queue (Go: goschedImpl). */
+    gmp_panic("gmp_gosched is not written yet: handout Task 1.6");
+}
+
+void gmp_goexit(void)
+{
+    /* TODO 1.6: from a G only: switch to g0 for good; g0 buries the G
+     *           (gfput) and wakes gmp_wait when it was the last one. */
+    gmp_panic("gmp_goexit is not written yet: handout Task 1.6");
+}
+
+void gmp_park(pthread_mutex_t *lock)
+{
+    /* TODO 2.1: unlock `lock`, then switch to g0 with AFTER_PARK (g0
+     *           finishes the handshake of enum gmp_park). */
+    GMP_OK(pthread_mutex_unlock(lock));
+    gmp_panic("gmp_park is not written yet: handout Task 2.1");
+}
+
+void gmp_ready(struct gmp_g *g)
+{
+    /* TODO 2.1: CAS g->park PARKING -> WOKEN (its g0 will queue it); if
+     *           it was ASLEEP, queue it yourself: your P's runnext from a
+     *           G, the global queue from outside, and wake an idle M. */
+    gmp_panic("gmp_ready is not written yet: handout Task 2.1");
+}
+
+/* ================================================================== */
+/* Task 1.2: go                                                        */
+/* ================================================================== */
+
+gmp_g *gmp_go(void (*fn)(void *), void *arg)
+{
+    /* TODO 1.2: a G (gfget, else calloc), its stack (gmp_stack_new), a
+     *           goid, a TSan fiber; count it live; then runqput(p, g,
+     *           next=1) from a G or the global queue from outside, and
+     *           wakep(). */
+    errno = ENOSYS;
+    return NULL;
+}
+
+long gmp_goid(void)
+{
+    struct gmp_g *g = gmp_getg();
+    return g ? g->goid : 0;
+}
+
+int gmp_procid(void)
+{
+    struct gmp_m *m = getm();
+    return m && m->curg ? m->p->id : -1;
+}
+
+/* ================================================================== */
+/* Task 1.7: start, wait, stats                                        */
+/* ================================================================== */
+
+
+int gmp_start(int nprocs)
+{
+    /* TODO 1.7: check the caller and nprocs, make the Ps and Ms, one
+     *           pthread per M running gmp_mstart; undo it all on failure. */
+    errno = ENOSYS;
+    return -1;
+}
+
+int gmp_wait(void)
+{
+    /* TODO 1.7: wait on gmp_sched.done until no G is live, then stop the
+     *           Ms (stop = 1, wake them all), join them, free everything. */
+    errno = ENOSYS;
+    return -1;
+}
+
+int gmp_run(int nprocs, void (*fn)(void *), void *arg)
+{
+    if (gmp_start(nprocs) != 0)
+        return -1;
+    if (!gmp_go(fn, arg)) {
+        int e = errno;
+        gmp_wait();
+        errno = e;
+        return -1;
+    }
+    return gmp_wait();
+}
+
+int gmp_stats(struct gmp_stats *out)
+{
+    /* TODO 1.7: sum the Ps' counters (or the copy gmp_wait kept). */
+    (void)last_stats;
+    (void)ever_started;
+    errno = ENOSYS;
+    return -1;
+}

@@ -1,0 +1,211 @@
+/*
+ * gmp_internal.h - the runtime's own structures (yours to extend; the
+ * tests include only gmp.h).
+ *
+ * Lock order (left before right, never the other way):
+ *   chan.lock / wg.lock -> p.lock -> sched.lock
+ * No two P locks are ever held together (a steal copies out, then in).
+ * No lock is held across gmp_switch: a pthread mutex taken by one
+ * goroutine and released by another (or by the M's g0) is a bug to TSan.
+ */
+#ifndef GMP_INTERNAL_H
+#define GMP_INTERNAL_H
+
+#include "gmp.h"
+#include "gmp_switch.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ */
+/* G                                                                  */
+/* ------------------------------------------------------------------ */
+
+enum gmp_status {      /* runtime2.go: _Grunnable, _Grunning, ... */
+    G_RUNNABLE,        /* in exactly one run queue */
+    G_RUNNING,         /* m->curg of one M */
+    G_WAITING,         /* parked on a channel or WaitGroup queue */
+    G_DEAD,            /* exited; on sched.gfree or freed */
+};
+
+/* The park handshake (gopark/goready without a lock across the switch).
+ * A G about to park stores PARKING while it holds the lock of the queue it
+ * waits on. After the switch its M's g0 CASes PARKING -> ASLEEP. A waker
+ * (who took the G off that queue) CASes PARKING -> WOKEN; if that fails
+ * the G is ASLEEP and the waker queues it. Whoever loses the race to the
+ * other queues the G: exactly one of them. */
+enum gmp_park { PARK_NONE, PARK_PARKING, PARK_WOKEN, PARK_ASLEEP };
+
+struct gmp_g {
+    struct gmp_gobuf sched;   /* registers while not running (Go: g.sched) */
+    long goid;                /* set at spawn, before the G is queued */
+    enum gmp_status status;   /* written by the M that runs/queues it, and
+                                 published by the run queue's lock */
+    atomic_int park;          /* enum gmp_park: CAS acq_rel by the g0 that
+                                 parked it vs. the waker (goready) */
+    void (*fn)(void *);       /* entry, read by the trampoline */
+    void *arg;
+    char *stack;              /* guard page + GMP_STACK_SIZE; kept on gfree */
+    size_t stack_len;
+    unsigned vg_id;           /* valgrind's id of the stack */
+    void *fiber;              /* TSan fiber (NULL without TSan) */
+    struct gmp_m *m;          /* M running it (only while RUNNING) */
+    struct gmp_g *schedlink;  /* global queue / gfree link (sched.lock) */
+};
+
+/* A waiting G on a channel queue (Go: sudog). Lives on the G's stack while
+ * it is parked; everything in it is guarded by the channel's lock. */
+struct gmp_sudog {
+    struct gmp_g *g;
+    void *elem;                /* value to send, or where to receive */
+    int success;               /* 1: the value moved; 0: woken by close */
+    struct gmp_sudog *next;
+};
+
+struct gmp_waitq {             /* FIFO of sudogs (Go: waitq) */
+    struct gmp_sudog *first, *last;
+};
+
+/* ------------------------------------------------------------------ */
+/* P and M                                                            */
+/* ------------------------------------------------------------------ */
+
+struct gmp_p {
+    int id;                          /* fixed */
+    pthread_mutex_t lock;            /* guards runq, head, tail, runnext.
+                                        Go does this lock-free with CAS on
+                                        runqhead; a lock keeps this
+                                        increment simple */
+    struct gmp_g *runq[GMP_RUNQ_SIZE];
+    uint32_t head, tail;             /* tail - head = Gs in runq (lock) */
+    struct gmp_g *runnext;           /* runs before runq (lock) */
+    uint32_t schedtick;              /* only its own M touches it */
+    /* counters: relaxed atomic adds, read by gmp_stats (no ordering
+       needed: they order nothing) */
+    atomic_ulong schedules, runnext_hits, global_takes, steals, stolen,
+        overflows, m_parks;
+};
+
+enum gmp_after {                     /* what g0 does after a G switched off */
+    AFTER_NONE,
+    AFTER_GOSCHED,                   /* put it on the global queue */
+    AFTER_PARK,                      /* finish the park handshake */
+    AFTER_EXIT,                      /* it is dead: to gfree */
+};
+
+struct gmp_m {
+    int id;
+    pthread_t thread;
+    struct gmp_p *p;                 /* fixed: no handoff in this version */
+    struct gmp_gobuf g0;             /* the scheduler loop's registers */
+    void *g0_fiber;                  /* TSan fiber of the kernel thread */
+    struct gmp_g *curg;              /* running G; only this M touches it */
+    enum gmp_after after;            /* set by curg before switching to g0 */
+    uint64_t rng;                    /* victim choice; only this M */
+};
+
+/* ------------------------------------------------------------------ */
+/* The scheduler (Go: schedt)                                         */
+/* ------------------------------------------------------------------ */
+
+struct gmp_sched {
+    pthread_mutex_t lock;            /* guards everything not marked */
+    pthread_cond_t idle;             /* Ms with nothing to do (Go: stopm) */
+    pthread_cond_t done;             /* gmp_wait: live reached 0 */
+    int up;                          /* between gmp_start and gmp_wait */
+    pthread_t owner;                 /* who called gmp_start */
+    int nprocs;                      /* fixed while up */
+    struct gmp_p *allp;              /* [nprocs], fixed while up */
+    struct gmp_m *allm;              /* [nprocs], fixed while up */
+    struct gmp_g *runq_head, *runq_tail; /* global queue (lock) */
+    atomic_long runq_size;           /* its length: written under lock,
+                                        read lock-free as a hint (relaxed) */
+    struct gmp_g *gfree;             /* dead Gs with their stacks (lock) */
+    long ngfree;
+    atomic_int stop;                 /* Ms leave their loop (seq_cst) */
+    /* Lost-wakeup protocol between wakep and an M going idle: wakep does
+       work_seq++ then reads nmidle; an idling M does nmidle++ (under lock)
+       then reads work_seq. Both seq_cst: at least one sees the other. */
+    atomic_ulong work_seq;
+    atomic_int nmidle;
+    atomic_long goidgen;             /* last goid given (relaxed) */
+    atomic_long live;                /* Gs spawned and not dead (acq_rel:
+                                        the last exit pairs with gmp_wait) */
+    atomic_ulong spawned, exited, g_parks, stacks; /* relaxed counters */
+};
+
+extern struct gmp_sched gmp_sched;
+
+/* ------------------------------------------------------------------ */
+/* Channels and WaitGroup                                             */
+/* ------------------------------------------------------------------ */
+
+struct gmp_chan {                    /* Go: hchan */
+    pthread_mutex_t lock;            /* guards every field below */
+    size_t elemsize, cap;            /* fixed */
+    char *buf;                       /* cap * elemsize bytes, a ring */
+    size_t qcount, sendx, recvx;     /* values in buf, next slots */
+    int closed;
+    struct gmp_waitq recvq, sendq;   /* parked receivers and senders */
+};
+
+struct gmp_wg {
+    pthread_mutex_t lock;            /* guards count and waiters */
+    long count;
+    struct gmp_waitq waiters;
+};
+
+/* ------------------------------------------------------------------ */
+/* Shared helpers (not static, so the skeleton's stubs compile clean)  */
+/* ------------------------------------------------------------------ */
+
+/* The G running on this kernel thread, or NULL. Never cached across a
+ * switch by the compiler (a G may come back on another M). */
+struct gmp_g *gmp_getg(void);
+
+/* Task 2.1: the calling G (getg()) parks. The caller holds the lock of the
+ * queue it put itself on and has stored PARK_PARKING; gmp_park releases
+ * `lock` and switches to g0, which finishes the handshake. Returns when a
+ * gmp_ready made it runnable and it was scheduled again. */
+void gmp_park(pthread_mutex_t *lock);
+
+/* Task 2.1: make a G that some queue's owner took off its queue runnable
+ * (Go: goready): into the caller's P's runnext, or the global queue when
+ * called outside a G; wakes an idle M. */
+void gmp_ready(struct gmp_g *g);
+
+/* Print "gmp panic: <message>" to stderr and abort. */
+__attribute__((noreturn, format(printf, 1, 2)))
+void gmp_panic(const char *fmt, ...);
+
+#define GMP_ASSERT(cond)                                                      \
+    do {                                                                      \
+        if (!(cond))                                                          \
+            gmp_panic("invariant broken at %s:%d: %s", __FILE__, __LINE__,    \
+                      #cond);                                                 \
+    } while (0)
+#define GMP_OK(call)                                                          \
+    do {                                                                      \
+        int gmp_rc_ = (call);                                                 \
+        if (gmp_rc_ != 0)                                                     \
+            gmp_panic("%s failed with error %d at %s:%d", #call, gmp_rc_,     \
+                      __FILE__, __LINE__);                                    \
+    } while (0)
+
+/* ThreadSanitizer's fiber API: TSan must be told which G a kernel thread
+ * runs after each gmp_switch. Empty macros without TSan. */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define GMP_FIBER_SELF() __tsan_get_current_fiber()
+#define GMP_FIBER_NEW() __tsan_create_fiber(0)
+#define GMP_FIBER_FREE(f) __tsan_destroy_fiber(f)
+#define GMP_FIBER_ENTER(f) __tsan_switch_to_fiber((f), 0)
+#else
+#define GMP_FIBER_SELF() ((void *)0)
+#define GMP_FIBER_NEW() ((void *)0)
+#define GMP_FIBER_FREE(f) ((void)(f))
+#define GMP_FIBER_ENTER(f) ((void)(f))
+#endif
+
+#endif
