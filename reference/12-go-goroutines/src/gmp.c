@@ -447,6 +447,10 @@ void *gmp_mstart(void *arg)
         if (!g && !(g = findrunnable(m)))
             break;
         /* execute */
+        if (g->status != G_RUNNABLE)
+            gmp_panic("schedule picked G %ld whose status is %d, not "
+                      "runnable: it was in two run queues at once",
+                      g->goid, (int)g->status);
         p->schedtick++;
         atomic_fetch_add_explicit(&p->schedules, 1, memory_order_relaxed);
         g->status = G_RUNNING;
