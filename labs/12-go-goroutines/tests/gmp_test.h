@@ -110,6 +110,30 @@ __attribute__((unused)) static int too_long(double *t0, double secs)
     return tl_now() - *t0 > secs * (double)tl_slow();
 }
 
+/* A goroutine: go fn((void *)i) for i = 0 .. n-1; a failure is noted. */
+__attribute__((unused)) static void go_each(void (*fn)(void *), int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!gmp_go(fn, (void *)(intptr_t)i)) {
+            G_FAIL("gmp_go from a goroutine returned NULL (errno %s). "
+                   "Hint: handout Task 1.2.", tl_ename(errno));
+            return;
+        }
+}
+
+/* How a child ended, in words, for a message. */
+__attribute__((unused)) static const char *child_end(const struct tl_child *c)
+{
+    static char buf[64];
+    if (c->exited)
+        snprintf(buf, sizeof buf, "exited with status %d", c->code);
+    else if (c->signaled)
+        snprintf(buf, sizeof buf, "died of signal %d", c->sig);
+    else
+        snprintf(buf, sizeof buf, "hung and was killed");
+    return buf;
+}
+
 /* ------------------------------------------------------------------ */
 /* Code expected to panic, run in a child process                     */
 /* ------------------------------------------------------------------ */
@@ -158,11 +182,16 @@ __attribute__((unused)) static int dies_with(void (*body)(void),
         *nl = 0;
     if (ch.signaled && ch.sig == SIGABRT && strstr(err, words))
         return 1;
-    snprintf(how, howlen, "%s %d, stderr \"%.300s\"",
-             ch.exited ? "exited with status" : ch.signaled ? "died of signal"
-                                                             : "hung; killed",
-             ch.exited ? ch.code : ch.sig, err);
+    snprintf(how, howlen, "%s, stderr \"%.300s\"", child_end(&ch), err);
     return 0;
 }
+
+/* The test thread: body (run in a child) must panic with `words`. */
+#define EXPECT_PANIC(body, words, contract, legend)                           \
+    do {                                                                      \
+        char ep_how_[512];                                                    \
+        if (!dies_with((body), (words), ep_how_, sizeof ep_how_))             \
+            tl_fail("%s The child %s (%s).", (contract), ep_how_, (legend));  \
+    } while (0)
 
 #endif

@@ -26,13 +26,23 @@ static void waitq_push(struct gmp_waitq *q, struct gmp_sudog *s)
 static struct gmp_sudog *waitq_pop(struct gmp_waitq *q)
 {
     struct gmp_sudog *s = q->first;
-    if (s) {
-        q->first = s->next;
-        if (!q->first)
-            q->last = NULL;
-        s->next = NULL;
-    }
+    if (!s)
+        return NULL;
+    if (!(q->first = s->next))
+        q->last = NULL;
+    s->next = NULL;
     return s;
+}
+
+/* Ready every G of a list taken off a queue, after its lock is dropped:
+ * read each link before readying its G, whose stack holds the sudog. */
+static void ready_all(struct gmp_sudog *s)
+{
+    while (s) {
+        struct gmp_sudog *next = s->next;
+        gmp_ready(s->g);
+        s = next;
+    }
 }
 
 /* The calling G waits on q: enqueue, PARKING, then gmp_park drops lock. */
@@ -189,13 +199,7 @@ void gmp_chan_close(gmp_chan *c)
         waitq_push(&wake, s);
     }
     GMP_OK(pthread_mutex_unlock(&c->lock));
-    /* ready them after the unlock (as closechan does with its glist):
-     * once readied a G may run, return and reuse its sudog's stack */
-    struct gmp_sudog *next;
-    for (s = wake.first; s; s = next) {
-        next = s->next;
-        gmp_ready(s->g);
-    }
+    ready_all(wake.first); /* as closechan readies its glist */
 #else
     /* TODO 2.5: closechan. Closed already: gmp_panic. Mark closed, take
      *           EVERY parked receiver (zeroed value, success 0) and sender
@@ -274,11 +278,7 @@ void gmp_wg_add(gmp_wg *wg, long delta)
         wg->waiters.first = wg->waiters.last = NULL;
     }
     GMP_OK(pthread_mutex_unlock(&wg->lock));
-    struct gmp_sudog *s, *next;
-    for (s = wake.first; s; s = next) {
-        next = s->next;
-        gmp_ready(s->g);
-    }
+    ready_all(wake.first);
 #else
     /* TODO 2.6: count += delta (below 0: gmp_panic); at 0 ready every
      *           waiter, after unlocking. */

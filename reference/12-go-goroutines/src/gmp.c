@@ -62,6 +62,13 @@ struct gmp_g *gmp_getg(void)
 /* ================================================================== */
 
 #ifdef SOLUTION
+static void unmap_keeping_errno(void *p, size_t len)
+{
+    int saved = errno;
+    munmap(p, len);
+    errno = saved;
+}
+
 /* Where a G whose trampoline returned would land: never. */
 __attribute__((noreturn, force_align_arg_pointer)) static void gmp_fell_off(void)
 {
@@ -93,21 +100,21 @@ int gmp_stack_new(struct gmp_g *g)
 {
 #ifdef SOLUTION
     if (!g->stack) {
-        size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-        size_t len = pg + GMP_STACK_SIZE;
-        char *s = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (s == MAP_FAILED)
+        /* all of it inaccessible, then the part above the guard page
+         * opened: an overflow faults instead of writing over a neighbour */
+        size_t guard = (size_t)sysconf(_SC_PAGESIZE);
+        size_t total = guard + GMP_STACK_SIZE;
+        char *base = mmap(NULL, total, PROT_NONE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (base == MAP_FAILED)
             return -1;
-        if (mprotect(s, pg, PROT_NONE) != 0) { /* the guard page */
-            int e = errno;
-            munmap(s, len);
-            errno = e;
+        if (mprotect(base + guard, GMP_STACK_SIZE, PROT_READ | PROT_WRITE)) {
+            unmap_keeping_errno(base, total);
             return -1;
         }
-        g->stack = s;
-        g->stack_len = len;
-        g->vg_id = VALGRIND_STACK_REGISTER(s + pg, s + len);
+        g->stack = base;
+        g->stack_len = total;
+        g->vg_id = VALGRIND_STACK_REGISTER(base + guard, base + total);
         atomic_fetch_add_explicit(&gmp_sched.stacks, 1, memory_order_relaxed);
     }
     /* The switch's ret pops gmp_trampoline; it then sees rsp % 16 == 8,
@@ -359,6 +366,7 @@ static struct gmp_g *findrunnable(struct gmp_m *m)
 #define GFREE_MAX 1024
 static void gfput(struct gmp_g *g)
 {
+    int saved_errno = errno; /* gmp_go reports the errno of its failure */
     if (g->fiber)
         GMP_FIBER_FREE(g->fiber);
     g->fiber = NULL;
@@ -375,6 +383,7 @@ static void gfput(struct gmp_g *g)
         gmp_stack_free(g);
         free(g);
     }
+    errno = saved_errno;
 }
 
 static struct gmp_g *gfget(void)
@@ -588,9 +597,7 @@ gmp_g *gmp_go(void (*fn)(void *), void *arg)
     if (!g && !(g = calloc(1, sizeof *g)))
         return NULL;
     if (gmp_stack_new(g) != 0) {
-        int e = errno;
-        gfput(g);
-        errno = e;
+        gfput(g); /* keeps errno */
         return NULL;
     }
     g->fn = fn;
@@ -686,27 +693,24 @@ static void teardown(int n)
 int gmp_start(int nprocs)
 {
 #ifdef SOLUTION
-    if (getm()) {
-        errno = EPERM;
-        return -1;
-    }
-    if (nprocs < 1 || nprocs > GMP_MAXPROCS) {
-        errno = EINVAL;
-        return -1;
-    }
+    int err = 0;
+    struct gmp_p *ps = NULL;
+    struct gmp_m *ms = NULL;
+    if (getm())
+        err = EPERM; /* an M would wait for itself */
+    else if (nprocs < 1 || nprocs > GMP_MAXPROCS)
+        err = EINVAL;
+    else if (!(ps = calloc((size_t)nprocs, sizeof *ps)) ||
+             !(ms = calloc((size_t)nprocs, sizeof *ms)))
+        err = ENOMEM;
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
-    if (gmp_sched.up) {
-        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
-        errno = EBUSY;
-        return -1;
-    }
-    struct gmp_p *ps = calloc((size_t)nprocs, sizeof *ps);
-    struct gmp_m *ms = calloc((size_t)nprocs, sizeof *ms);
-    if (!ps || !ms) {
+    if (!err && gmp_sched.up)
+        err = EBUSY;
+    if (err) {
         GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
         free(ps);
         free(ms);
-        errno = ENOMEM;
+        errno = err;
         return -1;
     }
     for (int i = 0; i < nprocs; i++) {
@@ -748,20 +752,20 @@ int gmp_start(int nprocs)
 int gmp_wait(void)
 {
 #ifdef SOLUTION
+    int err = 0;
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
-    if (!gmp_sched.up) {
-        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
-        errno = ESRCH;
-        return -1;
-    }
-    if (!pthread_equal(gmp_sched.owner, pthread_self())) {
-        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
-        errno = EPERM;
-        return -1;
-    }
-    while (atomic_load_explicit(&gmp_sched.live, memory_order_acquire) > 0)
-        GMP_OK(pthread_cond_wait(&gmp_sched.done, &gmp_sched.lock));
+    if (!gmp_sched.up)
+        err = ESRCH;
+    else if (!pthread_equal(gmp_sched.owner, pthread_self()))
+        err = EPERM;
+    else
+        while (atomic_load_explicit(&gmp_sched.live, memory_order_acquire) > 0)
+            GMP_OK(pthread_cond_wait(&gmp_sched.done, &gmp_sched.lock));
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    if (err) {
+        errno = err;
+        return -1;
+    }
     teardown(gmp_sched.nprocs);
     return 0;
 #else

@@ -15,25 +15,26 @@
     .type gmp_switch, @function
     .p2align 4
 gmp_switch:
-    /* save */
-    movq    %rsp, GMP_OFF_SP(%rdi)
-    movq    %r15, GMP_OFF_R15(%rdi)
-    movq    %r14, GMP_OFF_R14(%rdi)
-    movq    %r13, GMP_OFF_R13(%rdi)
-    movq    %r12, GMP_OFF_R12(%rdi)
+    /* each callee-saved register: store ours, then load theirs */
     movq    %rbx, GMP_OFF_RBX(%rdi)
-    movq    %rbp, GMP_OFF_BP(%rdi)
-    fnstcw  GMP_OFF_CW(%rdi)
-    stmxcsr GMP_OFF_CSR(%rdi)
-    /* load */
-    fldcw   GMP_OFF_CW(%rsi)
-    ldmxcsr GMP_OFF_CSR(%rsi)
-    movq    GMP_OFF_BP(%rsi), %rbp
     movq    GMP_OFF_RBX(%rsi), %rbx
+    movq    %rbp, GMP_OFF_BP(%rdi)
+    movq    GMP_OFF_BP(%rsi), %rbp
+    movq    %r12, GMP_OFF_R12(%rdi)
     movq    GMP_OFF_R12(%rsi), %r12
+    movq    %r13, GMP_OFF_R13(%rdi)
     movq    GMP_OFF_R13(%rsi), %r13
+    movq    %r14, GMP_OFF_R14(%rdi)
     movq    GMP_OFF_R14(%rsi), %r14
+    movq    %r15, GMP_OFF_R15(%rdi)
     movq    GMP_OFF_R15(%rsi), %r15
+    /* the floating-point control words, the same way */
+    stmxcsr GMP_OFF_CSR(%rdi)
+    ldmxcsr GMP_OFF_CSR(%rsi)
+    fnstcw  GMP_OFF_CW(%rdi)
+    fldcw   GMP_OFF_CW(%rsi)
+    /* the stack last: from here on we are on the other side */
+    movq    %rsp, GMP_OFF_SP(%rdi)
     movq    GMP_OFF_SP(%rsi), %rsp
     ret
     .size gmp_switch, .-gmp_switch

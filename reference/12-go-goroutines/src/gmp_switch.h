@@ -30,27 +30,26 @@
  * and the SSE/x87 control words. Everything else the compiler already
  * assumes a call destroys. */
 struct gmp_gobuf {
-    uint64_t sp;
-    uint64_t r15;
-    uint64_t r14;
-    uint64_t r13;
-    uint64_t r12;
-    uint64_t rbx;
-    uint64_t bp;
-    uint32_t csr;   /* MXCSR */
-    uint16_t cw;    /* x87 control word */
-    uint16_t unused;
+    uint64_t sp;                     /* top word: where to return */
+    uint64_t r15, r14, r13, r12;     /* callee-saved */
+    uint64_t rbx, bp;                /* callee-saved (bp: frame pointer) */
+    uint32_t csr;                    /* MXCSR: SSE rounding and masks */
+    uint16_t cw, unused;             /* x87 control word; padding */
 };
 
-_Static_assert(offsetof(struct gmp_gobuf, sp) == GMP_OFF_SP, "gobuf.sp");
-_Static_assert(offsetof(struct gmp_gobuf, r15) == GMP_OFF_R15, "gobuf.r15");
-_Static_assert(offsetof(struct gmp_gobuf, r14) == GMP_OFF_R14, "gobuf.r14");
-_Static_assert(offsetof(struct gmp_gobuf, r13) == GMP_OFF_R13, "gobuf.r13");
-_Static_assert(offsetof(struct gmp_gobuf, r12) == GMP_OFF_R12, "gobuf.r12");
-_Static_assert(offsetof(struct gmp_gobuf, rbx) == GMP_OFF_RBX, "gobuf.rbx");
-_Static_assert(offsetof(struct gmp_gobuf, bp) == GMP_OFF_BP, "gobuf.bp");
-_Static_assert(offsetof(struct gmp_gobuf, csr) == GMP_OFF_CSR, "gobuf.csr");
-_Static_assert(offsetof(struct gmp_gobuf, cw) == GMP_OFF_CW, "gobuf.cw");
+/* Each field where gmp_switch.S looks for it, or no build. */
+#define GMP_PIN(field, off)                                                   \
+    _Static_assert(offsetof(struct gmp_gobuf, field) == (off),               \
+                   "struct gmp_gobuf." #field " is not at " #off)
+GMP_PIN(sp, GMP_OFF_SP);
+GMP_PIN(r15, GMP_OFF_R15);
+GMP_PIN(r14, GMP_OFF_R14);
+GMP_PIN(r13, GMP_OFF_R13);
+GMP_PIN(r12, GMP_OFF_R12);
+GMP_PIN(rbx, GMP_OFF_RBX);
+GMP_PIN(bp, GMP_OFF_BP);
+GMP_PIN(csr, GMP_OFF_CSR);
+GMP_PIN(cw, GMP_OFF_CW);
 _Static_assert(sizeof(struct gmp_gobuf) == GMP_GOBUF_BYTES, "gobuf size");
 
 /* Store the caller's registers in *save, load *load, return into it (a

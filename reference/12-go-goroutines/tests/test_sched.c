@@ -156,10 +156,7 @@ static void rr_worker(void *a)
 
 static void rr_main(void *a)
 {
-    for (int i = 0; i < RR_G; i++)
-        if (!gmp_go(rr_worker, (void *)(intptr_t)i))
-            G_FAIL("gmp_go failed (errno %s). Hint: handout Task 1.2.",
-                   tl_ename(errno));
+    go_each(rr_worker, RR_G);
 }
 
 TL_TEST(gosched_round_robin_on_one_p, 4, 30, "m1")
@@ -250,7 +247,10 @@ static void sw_worker(void *a)
 {
     int i = (int)(intptr_t)a;
     int p = gmp_procid();
-    atomic_fetch_add(&sw_runs[i], 1);
+    if (atomic_fetch_add(&sw_runs[i], 1) != 0)
+        G_FAIL("goroutine %d ran twice: a stolen G must leave the victim's "
+               "queue (advance its head before anyone else can take the "
+               "same slots). Hint: handout Task 1.4 (runqgrab).", i);
     atomic_store(&sw_p[i], p);
     if (p != atomic_load(&sw_main_p))
         atomic_store(&sw_other, 1);
@@ -264,10 +264,7 @@ static void sw_worker(void *a)
 static void sw_main(void *a)
 {
     atomic_store(&sw_main_p, gmp_procid());
-    for (int i = 0; i < SW; i++)
-        if (!gmp_go(sw_worker, (void *)(intptr_t)i))
-            G_FAIL("gmp_go failed (errno %s). Hint: handout Task 1.2.",
-                   tl_ename(errno));
+    go_each(sw_worker, SW);
 }
 
 TL_TEST(idle_p_steals_half, 5, 60, "m1")
@@ -278,11 +275,6 @@ TL_TEST(idle_p_steals_half, 5, 60, "m1")
                 "%d of %d busy goroutines finished, then nothing moved. "
                 "Hint: handout Task 1.4.", atomic_load(&sw_done), SW);
     FINISH("idle_p_steals_half");
-    for (int i = 0; i < SW; i++)
-        tl_check(sw_runs[i] == 1, "goroutine %d ran %d times: a stolen G "
-                 "must leave the victim's queue (advance its head before "
-                 "anyone else can take the same slots). Hint: handout Task "
-                 "1.4 (runqgrab).", i, sw_runs[i]);
     struct gmp_stats s;
     STATS(s);
     tl_check(atomic_load(&sw_other) && s.steals >= 1 && s.stolen >= 1,
@@ -314,10 +306,7 @@ static void io_child(void *a)
 static void io_parent(void *a)
 {
     io_child(NULL);
-    for (int i = 0; i < 10; i++)
-        if (!gmp_go(io_child, NULL))
-            G_FAIL("gmp_go from a goroutine failed (errno %s). Hint: "
-                   "handout Task 1.2.", tl_ename(errno));
+    go_each(io_child, 10);
 }
 
 TL_TEST(go_from_outside_and_inside, 2, 30, "m1")
@@ -402,12 +391,11 @@ static void gosched_outside(void)
 
 TL_TEST(misuse_panics_loudly, 2, 60, "m1")
 {
-    char how[512];
-    tl_check(dies_with(gosched_outside, "outside a goroutine", how, sizeof how),
-             "gmp_gosched() called from a kernel thread that is not running "
-             "a goroutine must panic: print \"gmp panic: ... outside a "
-             "goroutine ...\" and abort. The child %s (status 3: gmp_start "
-             "failed, 4: gmp_gosched returned). Hint: handout Task 1.6.", how);
+    EXPECT_PANIC(gosched_outside, "outside a goroutine",
+                 "gmp_gosched() called from a kernel thread that is not "
+                 "running a goroutine must panic: print \"gmp panic: ... "
+                 "outside a goroutine ...\" and abort. Hint: handout Task 1.6.",
+                 "status 3: gmp_start failed, 4: gmp_gosched returned");
 }
 
 /* ------------------------------------------------------------------ */
@@ -450,20 +438,19 @@ TL_TEST(tsan_sees_races_between_goroutines, 2, 60, "race")
     tl_check(tl_run_in_child(race_child, NULL, 40 * (int)tl_slow(), &ch) == 0,
              "fork failed");
 #if defined(__SANITIZE_THREAD__)
-    tl_check(ch.exited && ch.code == 66,
-             "two goroutines on two Ps wrote one plain variable at once (a "
-             "planted data race, in a child): ThreadSanitizer must report it "
-             "(status 66) but the child %s %d. Status 0: TSan did not see "
-             "it, so it does not know which G each M runs (GMP_FIBER_ENTER "
-             "before every gmp_switch, a fiber per G). Hint: handout Task "
-             "1.5.", ch.exited ? "exited with" : ch.signaled ? "died of signal" : "hung:",
-             ch.exited ? ch.code : ch.sig);
+    int want = 66; /* TSan's exit status for a report (the grader's) */
+    const char *why =
+        "two goroutines on two Ps wrote one plain variable at once (a planted "
+        "data race, in a child): ThreadSanitizer must report it. Status 0 "
+        "means it did not: it does not know which G each M runs "
+        "(GMP_FIBER_ENTER before every gmp_switch, a fiber per G).";
 #else
-    tl_check(ch.exited && ch.code == 0,
-             "a child running two goroutines on two Ps at once %s %d (3: "
-             "gmp_start failed, 4: gmp_go/gmp_wait failed, 5: the two never "
-             "ran at the same time). Hint: handout Tasks 1.4-1.7.",
-             ch.exited ? "exited with" : ch.signaled ? "died of signal" : "hung:",
-             ch.exited ? ch.code : ch.sig);
+    int want = 0;
+    const char *why =
+        "a child running two goroutines on two Ps at the same time failed "
+        "(3: gmp_start failed, 4: gmp_go or gmp_wait failed, 5: the two "
+        "never ran at once).";
 #endif
+    tl_check(ch.exited && ch.code == want, "%s Expected status %d; the child "
+             "%s. Hint: handout Tasks 1.4-1.7.", why, want, child_end(&ch));
 }
