@@ -792,22 +792,17 @@ int gmp_run(int nprocs, void (*fn)(void *), void *arg)
 int gmp_stats(struct gmp_stats *out)
 {
 #ifdef SOLUTION
-    if (!out) {
-        errno = EINVAL;
-        return -1;
-    }
+    int err = out ? 0 : EINVAL;
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
-    int up = gmp_sched.up, ever = ever_started;
-    if (up)
+    if (!err && !ever_started)
+        err = ESRCH;
+    else if (!err && gmp_sched.up)
         collect(out);
-    else
-        *out = last_stats;
+    else if (!err)
+        *out = last_stats; /* what teardown saw last */
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
-    if (!ever) {
-        errno = ESRCH;
-        return -1;
-    }
-    return 0;
+    errno = err ? err : errno;
+    return err ? -1 : 0;
 #else
     /* TODO 1.7: sum the Ps' counters (or the copy gmp_wait kept). */
     (void)last_stats;
