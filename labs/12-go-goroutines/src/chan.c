@@ -20,6 +20,7 @@ gmp_chan *gmp_chan_make(size_t elemsize, size_t cap)
     return NULL;
 }
 
+
 void gmp_chan_send(gmp_chan *c, const void *elem)
 {
     /* TODO 2.3: chansend. Closed: gmp_panic. A parked receiver: copy to
@@ -61,6 +62,24 @@ size_t gmp_chan_cap(gmp_chan *c)
 void gmp_chan_free(gmp_chan *c)
 {
     /* TODO 2.2 */
+}
+
+/* ================================================================== */
+/* select (Task 3.1; Go: selectgo)                                     */
+/* ================================================================== */
+
+
+int gmp_select(struct gmp_case *cases, int n, int block)
+{
+    /* TODO 3.1: selectgo. Lock the cases' channels in address order; try
+     *           them in a random order (pollorder) and do the first that
+     *           can proceed. None: -1 without block; else a sudog on every
+     *           channel (isselect, its case index), park, and when woken
+     *           (g->param: the sudog that won) take the others back. A
+     *           waker must win g->selectdone before it may use a select's
+     *           sudog. */
+    errno = ENOSYS;
+    return -1;
 }
 
 /* ================================================================== */

@@ -76,7 +76,7 @@ static void spawner100k(void *a)
     }
 }
 
-TL_TEST(hundred_thousand_goroutines, 5, 120, "m1")
+TL_TEST(hundred_thousand_goroutines, 3, 120, "m1")
 {
     long n = HUNDRED_K;
     START(2);
@@ -117,7 +117,7 @@ static void spawn_three(void *a)
                    "Task 1.2.", tl_ename(errno));
 }
 
-TL_TEST(spawned_g_runs_next, 4, 30, "m1")
+TL_TEST(spawned_g_runs_next, 3, 30, "m1")
 {
     START(1);
     GO(spawn_three, NULL);
@@ -159,7 +159,7 @@ static void rr_main(void *a)
     go_each(rr_worker, RR_G);
 }
 
-TL_TEST(gosched_round_robin_on_one_p, 4, 30, "m1")
+TL_TEST(gosched_round_robin_on_one_p, 3, 30, "m1")
 {
     START(1);
     GO(rr_main, NULL);
@@ -211,7 +211,7 @@ static void outsider(void *a)
     atomic_store(&outside_ran, 1);
 }
 
-TL_TEST(global_queue_is_not_starved, 5, 60, "m1")
+TL_TEST(global_queue_is_not_starved, 4, 60, "m1")
 {
     START(1);
     GO(link_g, NULL); /* each link spawns the next: the local queue is
@@ -267,7 +267,7 @@ static void sw_main(void *a)
     go_each(sw_worker, SW);
 }
 
-TL_TEST(idle_p_steals_half, 5, 60, "m1")
+TL_TEST(idle_p_steals_half, 4, 60, "m1")
 {
     START(2);
     GO(sw_main, NULL);

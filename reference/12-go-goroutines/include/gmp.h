@@ -7,9 +7,9 @@
  * and one M for each. The names follow Go's runtime (proc.go, chan.go):
  * the handout maps each function to its counterpart there.
  *
- * This version has milestones M1 (scheduler) and M2 (channels and
- * WaitGroup). Timers, the netpoller, syscall handoff, preemption and
- * select come in later milestones.
+ * This version has milestones M1 (scheduler), M2 (channels and
+ * WaitGroup) and M3 (select). Timers, the netpoller, syscall handoff and
+ * preemption come in later milestones.
  *
  * Misuse that Go reports with a panic (send on a closed channel, close of
  * a closed channel, a negative WaitGroup counter, a goroutine-only call
@@ -122,6 +122,29 @@ size_t gmp_chan_cap(gmp_chan *c);
 
 /* Any thread, once no G uses c or waits on it: free it. */
 void gmp_chan_free(gmp_chan *c);
+
+/* ================================================================== */
+/* M3: select (select.go)                                              */
+/* ================================================================== */
+
+enum gmp_dir { GMP_SEND = 1, GMP_RECV = 2 };
+
+/* One case of a select: send *elem to c, or receive into elem (NULL:
+ * discard). c NULL: a case that is never ready (Go: a nil channel). */
+struct gmp_case {
+    gmp_chan *c;
+    enum gmp_dir dir;
+    void *elem;
+    int ok;        /* set for the chosen receive: 1 a value, 0 closed */
+};
+
+/* A G (any thread when block is 0): perform ONE of the n (1..64) cases
+ * that can proceed and return its index; if several can, each is equally
+ * likely (Go: a random pollorder). None ready: block 0 returns -1 at once
+ * (Go's default), block 1 parks on every channel until one is. A send
+ * case on a closed channel panics, as gmp_chan_send. n out of range: -1
+ * with errno EINVAL. */
+int gmp_select(struct gmp_case *cases, int n, int block);
 
 /* ================================================================== */
 /* M2: WaitGroup (sync.WaitGroup)                                      */

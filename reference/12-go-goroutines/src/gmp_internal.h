@@ -52,6 +52,13 @@ struct gmp_g {
     void *fiber;              /* TSan fiber (NULL without TSan) */
     struct gmp_m *m;          /* M running it (only while RUNNING) */
     struct gmp_g *schedlink;  /* global queue / gfree link (sched.lock) */
+    atomic_int selectdone;    /* a parked gmp_select: 0 -> 1 by the one
+                                 waker that wins it (CAS acq_rel; losers
+                                 skip its sudog). Reset by the G itself
+                                 before it enqueues its sudogs */
+    struct gmp_sudog *param;  /* the sudog its waker used (Go: gp.param);
+                                 written under that channel's lock before
+                                 gmp_ready, read by the G once it runs */
 };
 
 /* A waiting G on a channel queue (Go: sudog). Lives on the G's stack while
@@ -60,6 +67,9 @@ struct gmp_sudog {
     struct gmp_g *g;
     void *elem;                /* value to send, or where to receive */
     int success;               /* 1: the value moved; 0: woken by close */
+    int isselect;              /* one of a gmp_select's sudogs: a waker
+                                  must first win g->selectdone */
+    int casei;                 /* gmp_select: the index of its case */
     struct gmp_sudog *next;
 };
 

@@ -47,7 +47,7 @@ static void ponger(void *a)
     }
 }
 
-TL_TEST(unbuffered_ping_pong, 3, 60, "m2")
+TL_TEST(unbuffered_ping_pong, 2, 60, "m2")
 {
     START(1);
     MAKE_OR_FAIL(pp_a, sizeof(long), 0);
@@ -146,7 +146,7 @@ static void ff_main(void *a)
         G_FAIL("gmp_go failed (errno %s)", tl_ename(errno));
 }
 
-TL_TEST(buffered_fifo_order, 3, 30, "m2")
+TL_TEST(buffered_fifo_order, 2, 30, "m2")
 {
     START(1);
     MAKE_OR_FAIL(ff_c, sizeof(int), 8);
@@ -265,7 +265,7 @@ static void check_primes(int n, int nprocs)
         gmp_chan_free(sv_chans[i]);
 }
 
-TL_TEST(prime_sieve, 4, 60, "m2")
+TL_TEST(prime_sieve, 3, 60, "m2")
 {
     check_primes(100, 2);
 }
@@ -290,7 +290,7 @@ static void cs_g(void *a)
     atomic_store(&cs_done, 1);
 }
 
-TL_TEST(close_semantics, 3, 30, "m2")
+TL_TEST(close_semantics, 2, 30, "m2")
 {
     START(1);
     MAKE_OR_FAIL(cs_buf, sizeof(int), 4);
@@ -453,7 +453,7 @@ static void ms_closer(void *a)
     gmp_chan_close(ms_c);
 }
 
-TL_TEST(many_senders_receivers_exactly_once, 4, 90, "m2 stress")
+TL_TEST(many_senders_receivers_exactly_once, 3, 90, "m2 stress")
 {
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
