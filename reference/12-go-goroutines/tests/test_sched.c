@@ -3,6 +3,8 @@
  */
 #include "gmp_test.h"
 
+#include <pthread.h>
+
 /* ------------------------------------------------------------------ */
 static atomic_int r_main, r_child, r_grand;
 
@@ -309,7 +311,7 @@ static void io_parent(void *a)
     go_each(io_child, 10);
 }
 
-TL_TEST(go_from_outside_and_inside, 2, 30, "m1")
+TL_TEST(go_from_outside_and_inside, 1, 30, "m1")
 {
     START(2);
     tl_check(gmp_goid() == 0 && gmp_procid() == -1,
@@ -361,7 +363,7 @@ static void ge_returns(void *a)
     atomic_fetch_add(&ge_done, 1);
 }
 
-TL_TEST(goexit_ends_the_g_at_once, 3, 30, "m1")
+TL_TEST(goexit_ends_the_g_at_once, 2, 30, "m1")
 {
     START(1);
     GO(ge_g, NULL);
@@ -453,4 +455,66 @@ TL_TEST(tsan_sees_races_between_goroutines, 2, 60, "race")
 #endif
     tl_check(ch.exited && ch.code == want, "%s Expected status %d; the child "
              "%s. Hint: handout Tasks 1.4-1.7.", why, want, child_end(&ch));
+}
+
+/* ------------------------------------------------------------------ */
+static void *wait_elsewhere(void *p)
+{
+    int rc = gmp_wait();
+    *(int *)p = rc == -1 ? errno : 0;
+    return NULL;
+}
+
+static void nop_g(void *a)
+{
+}
+
+TL_TEST(api_errors, 2, 30, "m1")
+{
+    struct gmp_stats s;
+    gmp_g *g = gmp_go(nop_g, NULL);
+    int e = errno;
+    tl_check(!g && e == ESRCH, "gmp_go with no runtime up returned %p "
+             "(errno %s), expected NULL and ESRCH. Hint: %s", (void *)g,
+             tl_ename(e), gmp_hint(e, "handout Task 1.2."));
+    tl_check(gmp_wait() == -1 && errno == ESRCH, "gmp_wait with no runtime "
+             "up must fail with ESRCH (errno %s). Hint: handout Task 1.7.",
+             tl_ename(errno));
+    tl_check(gmp_start(0) == -1 && errno == EINVAL, "gmp_start(0) must fail "
+             "with EINVAL (errno %s). Hint: handout Task 1.7.", tl_ename(errno));
+    tl_check(gmp_start(GMP_MAXPROCS + 1) == -1 && errno == EINVAL,
+             "gmp_start(GMP_MAXPROCS + 1) must fail with EINVAL (errno %s). "
+             "Hint: handout Task 1.7.", tl_ename(errno));
+    START(2);
+    tl_check(gmp_start(1) == -1 && errno == EBUSY, "a second gmp_start while "
+             "a runtime is up must fail with EBUSY (errno %s). Hint: handout "
+             "Task 1.7.", tl_ename(errno));
+    tl_check(gmp_go(NULL, NULL) == NULL && errno == EINVAL, "gmp_go(NULL) "
+             "must fail with EINVAL (errno %s). Hint: handout Task 1.2.",
+             tl_ename(errno));
+    tl_check(gmp_stats(NULL) == -1 && errno == EINVAL, "gmp_stats(NULL) must "
+             "fail with EINVAL (errno %s). Hint: handout Task 1.7.",
+             tl_ename(errno));
+    int other = -1;
+    pthread_t t;
+    tl_check(pthread_create(&t, NULL, wait_elsewhere, &other) == 0,
+             "pthread_create failed");
+    pthread_join(t, NULL);
+    tl_check(other == EPERM, "gmp_wait from a thread other than the one that "
+             "called gmp_start must fail with EPERM (got %s). Hint: handout "
+             "Task 1.7.", tl_ename(other));
+    tl_check(gmp_chan_make(0, 1) == NULL && errno == EINVAL,
+             "gmp_chan_make(0, 1) must fail with EINVAL (errno %s). Hint: "
+             "handout Task 2.2.", tl_ename(errno));
+    struct gmp_case none[1] = {{NULL, GMP_RECV, NULL, 0}};
+    tl_check(gmp_select(none, 0, 0) == -1 && errno == EINVAL,
+             "gmp_select with 0 cases must fail with EINVAL (errno %s). "
+             "Hint: handout Task 3.1.", tl_ename(errno));
+    tl_check(gmp_select(none, 1, 0) == -1, "a nonblocking select whose only "
+             "case has a NULL channel (never ready) must return -1. Hint: "
+             "handout Task 3.1.");
+    FINISH("api_errors");
+    STATS(s);
+    tl_check(s.spawned == 0, "failed gmp_go calls counted %lu spawns. Hint: "
+             "handout Task 1.2.", s.spawned);
 }
