@@ -20,7 +20,7 @@ static void ov_main(void *a)
     go_each(ov_g, OV_N); /* no yield: the ring overflows */
 }
 
-TL_TEST(hidden_runq_overflow_goes_global, 4, 30, "m1 hidden")
+TL_TEST(hidden_runq_overflow_goes_global, 3, 30, "m1 hidden")
 {
     START(1);
     GO(ov_main, NULL);
@@ -73,7 +73,7 @@ static void sb_main(void *a)
     }
 }
 
-TL_TEST(hidden_steal_bursts_exactly_once, 5, 90, "m1 stress hidden")
+TL_TEST(hidden_steal_bursts_exactly_once, 4, 90, "m1 stress hidden")
 {
     sb_rounds = tl_iters(100);
     long total = sb_rounds * SB_BURST;

@@ -10,11 +10,13 @@
 #include "gmp_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
@@ -55,6 +57,13 @@ struct gmp_g *gmp_getg(void)
 {
     struct gmp_m *m = getm();
     return m ? m->curg : NULL;
+}
+
+long long gmp_nanotime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* ================================================================== */
@@ -329,8 +338,150 @@ static uint64_t m_rand(struct gmp_m *m)
     return m->rng;
 }
 
-/* findrunnable: local, global, steal from a random victim, else sleep
- * until wakep. NULL once the runtime stops. */
+/* ------------------------------------------------------------------ */
+/* Task 4.2: the timer heap (Go: time.go's addtimer, runtimer)         */
+/* ------------------------------------------------------------------ */
+
+/* Keep timer0 = the heap's earliest when. sched.lock held. */
+static void timer0_update_locked(void)
+{
+    long long w = gmp_sched.ntimers ? gmp_sched.timers[0].when : LLONG_MAX;
+    atomic_store_explicit(&gmp_sched.timer0, w, memory_order_relaxed);
+}
+
+/* Room for one more timer. 0, or -1 (ENOMEM). sched.lock held. */
+static int timer_reserve_locked(void)
+{
+    if (gmp_sched.ntimers < gmp_sched.timers_cap)
+        return 0;
+    long cap = gmp_sched.timers_cap ? 2 * gmp_sched.timers_cap : 64;
+    struct gmp_timer *t = realloc(gmp_sched.timers, (size_t)cap * sizeof *t);
+    if (!t) {
+        errno = ENOMEM;
+        return -1;
+    }
+    gmp_sched.timers = t;
+    gmp_sched.timers_cap = cap;
+    return 0;
+}
+
+/* Sift up (a binary min-heap on when; Go uses a 4-ary heap). Room was
+ * reserved. sched.lock held. */
+static void timer_push_locked(struct gmp_timer t)
+{
+    struct gmp_timer *h = gmp_sched.timers;
+    long i = gmp_sched.ntimers++;
+    GMP_ASSERT(i < gmp_sched.timers_cap);
+    while (i > 0 && h[(i - 1) / 2].when > t.when) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = t;
+    timer0_update_locked();
+}
+
+/* Remove the earliest timer into *out. sched.lock held, heap not empty. */
+static void timer_pop_locked(struct gmp_timer *out)
+{
+    struct gmp_timer *h = gmp_sched.timers;
+    GMP_ASSERT(gmp_sched.ntimers > 0);
+    *out = h[0];
+    struct gmp_timer last = h[--gmp_sched.ntimers];
+    long n = gmp_sched.ntimers, i = 0;
+    for (;;) {
+        long c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && h[c + 1].when < h[c].when)
+            c++;
+        if (h[c].when >= last.when)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (n > 0)
+        h[i] = last;
+    timer0_update_locked();
+}
+
+/* Run one expired timer: ready its G, or put the time on its channel (a
+ * nonblocking send: the channel is empty, its one value is this one). */
+static void runtimer(const struct gmp_timer *t, long long now)
+{
+    atomic_fetch_add_explicit(&gmp_sched.timers_fired, 1, memory_order_relaxed);
+    if (t->g) {
+        gmp_ready(t->g);
+        return;
+    }
+    long long v = now;
+    struct gmp_case cs = {t->c, GMP_SEND, &v, 0};
+    if (gmp_select(&cs, 1, 0) != 0)
+        gmp_panic("the channel of a gmp_after timer was full when it "
+                  "fired: something else sent on it");
+}
+
+/* checkTimers: run every timer that is due. Cheap when none is: one
+ * relaxed load of the hint (and a clock read if a timer is pending). */
+static void checktimers(void)
+{
+    long long w = atomic_load_explicit(&gmp_sched.timer0, memory_order_relaxed);
+    if (w == LLONG_MAX)
+        return;
+    long long now = gmp_nanotime();
+    if (w > now)
+        return;
+    for (;;) {
+        struct gmp_timer due[32];
+        int n = 0;
+        GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+        while (n < 32 && gmp_sched.ntimers > 0 &&
+               gmp_sched.timers[0].when <= now)
+            timer_pop_locked(&due[n++]);
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        /* in deadline order, outside the lock (gmp_ready and the send
+           take chan and P locks, which come before sched.lock) */
+        for (int i = 0; i < n; i++)
+            runtimer(&due[i], now);
+        if (n < 32)
+            return;
+    }
+}
+
+/* The idle condvar measures timed waits on CLOCK_MONOTONIC, the timers'
+ * clock. Set once, before any M exists. */
+static pthread_once_t idle_once = PTHREAD_ONCE_INIT;
+static void idle_init(void)
+{
+    pthread_condattr_t a;
+    GMP_OK(pthread_condattr_init(&a));
+    GMP_OK(pthread_condattr_setclock(&a, CLOCK_MONOTONIC));
+    GMP_OK(pthread_cond_destroy(&gmp_sched.idle));
+    GMP_OK(pthread_cond_init(&gmp_sched.idle, &a));
+    GMP_OK(pthread_condattr_destroy(&a));
+}
+
+/* stopm's bed: sleep on idle, but never past the earliest timer (Go:
+ * findRunnable's netpoll(delay) / notetsleep until pollUntil). sched.lock
+ * held; returns at once when a timer is already due. */
+static void idle_sleep_locked(void)
+{
+    if (gmp_sched.ntimers == 0) {
+        GMP_OK(pthread_cond_wait(&gmp_sched.idle, &gmp_sched.lock));
+        return;
+    }
+    long long when = gmp_sched.timers[0].when;
+    if (when <= gmp_nanotime())
+        return;
+    struct timespec ts = {(time_t)(when / 1000000000LL),
+                          (long)(when % 1000000000LL)};
+    int rc = pthread_cond_timedwait(&gmp_sched.idle, &gmp_sched.lock, &ts);
+    if (rc != 0 && rc != ETIMEDOUT)
+        gmp_panic("pthread_cond_timedwait failed with error %d", rc);
+}
+
+/* findrunnable: due timers, local, global, steal from a random victim,
+ * else sleep until wakep or the earliest timer. NULL once the runtime
+ * stops. */
 static struct gmp_g *findrunnable(struct gmp_m *m)
 {
     struct gmp_p *p = m->p;
@@ -339,6 +490,7 @@ static struct gmp_g *findrunnable(struct gmp_m *m)
         if (atomic_load(&gmp_sched.stop))
             return NULL;
         unsigned long seen = atomic_load(&gmp_sched.work_seq);
+        checktimers();
         struct gmp_g *g;
         if ((g = runqget(p)) || (g = globrunqget(p, GMP_RUNQ_SIZE / 2)))
             return g;
@@ -354,7 +506,7 @@ static struct gmp_g *findrunnable(struct gmp_m *m)
         if (atomic_load(&gmp_sched.work_seq) == seen &&
             !atomic_load(&gmp_sched.stop)) {
             atomic_fetch_add_explicit(&p->m_parks, 1, memory_order_relaxed);
-            GMP_OK(pthread_cond_wait(&gmp_sched.idle, &gmp_sched.lock));
+            idle_sleep_locked();
         }
         atomic_fetch_sub(&gmp_sched.nmidle, 1);
         GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
@@ -450,6 +602,7 @@ void *gmp_mstart(void *arg)
     struct gmp_p *p = m->p;
     for (;;) { /* schedule() */
         struct gmp_g *g = NULL;
+        checktimers();
         /* fairness: every 61st tick the global queue has the first look */
         if (p->schedtick % GMP_GLOBAL_EVERY == 0)
             g = globrunqget(p, 1);
@@ -477,7 +630,12 @@ void *gmp_mstart(void *arg)
      *           a wakep), giving the global queue the first look every
      *           GMP_GLOBAL_EVERY schedticks; switch to it (tell TSan with
      *           GMP_FIBER_ENTER first); when it switches back, do what
-     *           m->after says. Return when gmp_sched.stop is set. */
+     *           m->after says. Return when gmp_sched.stop is set.
+     * TODO 4.2: every schedule and every findrunnable round first runs
+     *           the timers that are due (checkTimers); an idle M sleeps
+     *           no later than the earliest pending deadline
+     *           (pthread_cond_timedwait; make gmp_sched.idle measure
+     *           CLOCK_MONOTONIC). */
     (void)tls_m;
     return arg;
 #endif
@@ -576,6 +734,76 @@ void gmp_ready(struct gmp_g *g)
 }
 
 /* ================================================================== */
+/* Task 4.1, 4.3: sleep and after (Go: time.Sleep, time.After)         */
+/* ================================================================== */
+
+void gmp_sleep(long long ns)
+{
+#ifdef SOLUTION
+    struct gmp_g *g = must_g("gmp_sleep");
+    if (ns <= 0) {
+        mcall(AFTER_GOSCHED);
+        return;
+    }
+    long long now = gmp_nanotime();
+    struct gmp_timer t = {ns > LLONG_MAX - now ? LLONG_MAX - 1 : now + ns, g, NULL};
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    if (timer_reserve_locked() != 0)
+        gmp_panic("gmp_sleep: out of memory for the timer heap");
+    /* the heap is this G's wait queue: PARKING under its lock, as a
+       channel's; no wakep: this G's own M is awake and sees the timer
+       in schedule or when it goes idle */
+    timer_push_locked(t);
+    atomic_store_explicit(&g->park, PARK_PARKING, memory_order_relaxed);
+    gmp_park(&gmp_sched.lock);
+#else
+    /* TODO 4.1: from a G only; ns <= 0 yields. Else push {now + ns, this
+     *           G} on the timer heap and park with the heap's lock as the
+     *           queue's lock (PARK_PARKING first); checkTimers readies it. */
+    (void)ns;
+    gmp_panic("gmp_sleep is not written yet: handout Task 4.1");
+#endif
+}
+
+gmp_chan *gmp_after(long long ns)
+{
+#ifdef SOLUTION
+    gmp_chan *c = gmp_chan_make(sizeof(long long), 1);
+    if (!c)
+        return NULL;
+    long long now = gmp_nanotime();
+    struct gmp_timer t = {ns <= 0 ? now : ns > LLONG_MAX - now ? LLONG_MAX - 1 : now + ns,
+                          NULL, c};
+    int err = 0;
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    if (!gmp_sched.up)
+        err = ESRCH;
+    else if (timer_reserve_locked() != 0)
+        err = ENOMEM;
+    else
+        timer_push_locked(t);
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    if (err) {
+        gmp_chan_free(c);
+        errno = err;
+        return NULL;
+    }
+    /* the caller may be no M at all: an idle M must re-read the heap
+       (wakep's work_seq makes one that is about to sleep look again) */
+    wakep();
+    return c;
+#else
+    /* TODO 4.3: a channel of one long long with capacity 1 and a timer
+     *           {now + ns, that channel} on the heap (ESRCH if no runtime
+     *           is up); wake an idle M so it sleeps no later than the new
+     *           deadline. checkTimers sends the time on it. */
+    (void)ns;
+    errno = ENOSYS;
+    return NULL;
+#endif
+}
+
+/* ================================================================== */
 /* Task 1.2: go                                                        */
 /* ================================================================== */
 
@@ -661,6 +889,7 @@ static void collect(struct gmp_stats *s)
     s->live = atomic_load_explicit(&gmp_sched.live, memory_order_relaxed);
     s->g_parks = atomic_load_explicit(&gmp_sched.g_parks, memory_order_relaxed);
     s->stacks = atomic_load_explicit(&gmp_sched.stacks, memory_order_relaxed);
+    s->timers_fired = atomic_load_explicit(&gmp_sched.timers_fired, memory_order_relaxed);
 }
 
 /* Stop the first n Ms, free Ps, Ms and dead Gs. sched.lock NOT held. */
@@ -678,6 +907,12 @@ static void teardown(int n)
         free(g);
     }
     collect(&last_stats);
+    /* gmp_after timers nobody waited for: dropped (their channels are
+       the caller's to free) */
+    free(gmp_sched.timers);
+    gmp_sched.timers = NULL;
+    gmp_sched.ntimers = gmp_sched.timers_cap = 0;
+    atomic_store_explicit(&gmp_sched.timer0, LLONG_MAX, memory_order_relaxed);
     for (int i = 0; i < gmp_sched.nprocs; i++)
         GMP_OK(pthread_mutex_destroy(&gmp_sched.allp[i].lock));
     free(gmp_sched.allp);
@@ -713,6 +948,7 @@ int gmp_start(int nprocs)
         errno = err;
         return -1;
     }
+    GMP_OK(pthread_once(&idle_once, idle_init));
     for (int i = 0; i < nprocs; i++) {
         ps[i].id = i;
         GMP_OK(pthread_mutex_init(&ps[i].lock, NULL));
@@ -730,6 +966,8 @@ int gmp_start(int nprocs)
     atomic_store(&gmp_sched.spawned, 0);
     atomic_store(&gmp_sched.exited, 0);
     atomic_store(&gmp_sched.g_parks, 0);
+    atomic_store(&gmp_sched.timers_fired, 0);
+    atomic_store_explicit(&gmp_sched.timer0, LLONG_MAX, memory_order_relaxed);
     ever_started = 1;
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
     for (int i = 0; i < nprocs; i++) {
