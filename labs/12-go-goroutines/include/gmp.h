@@ -8,8 +8,8 @@
  * the handout maps each function to its counterpart there.
  *
  * This version has milestones M1 (scheduler), M2 (channels and
- * WaitGroup) and M3 (select). Timers, the netpoller, syscall handoff and
- * preemption come in later milestones.
+ * WaitGroup), M3 (select) and M4 (timers). The netpoller, syscall handoff
+ * and preemption come in later milestones.
  *
  * Misuse that Go reports with a panic (send on a closed channel, close of
  * a closed channel, a negative WaitGroup counter, a goroutine-only call
@@ -86,6 +86,7 @@ struct gmp_stats {
     unsigned long m_parks;      /* times an M slept with nothing to run */
     unsigned long g_parks;      /* times a G parked (gopark) */
     unsigned long stacks;       /* stacks mapped now (0 after gmp_wait) */
+    unsigned long timers_fired; /* timers that expired and were run */
 };
 
 /* Any thread: copy the counters to *out. 0, or -1 with EINVAL (NULL) or
@@ -145,6 +146,24 @@ struct gmp_case {
  * case on a closed channel panics, as gmp_chan_send. n out of range: -1
  * with errno EINVAL. */
 int gmp_select(struct gmp_case *cases, int n, int block);
+
+/* ================================================================== */
+/* M4: timers (time.go)                                                */
+/* ================================================================== */
+
+/* Times are CLOCK_MONOTONIC nanoseconds (Go's nanotime). */
+
+/* A G: park until at least ns nanoseconds (from the call) have passed; its
+ * M runs other Gs meanwhile (Go's time.Sleep). ns <= 0 yields as
+ * gmp_gosched. Panics outside a goroutine. */
+void gmp_sleep(long long ns);
+
+/* Any thread while the runtime is up: a channel of capacity 1 whose one
+ * value (a long long: the CLOCK_MONOTONIC time it fired, in ns) arrives
+ * once ns have passed (Go's time.After); ns <= 0 fires at once. Free it
+ * after its value was received, or after gmp_wait (which drops pending
+ * timers). NULL with errno ESRCH (no runtime up) or ENOMEM. */
+gmp_chan *gmp_after(long long ns);
 
 /* ================================================================== */
 /* M2: WaitGroup (sync.WaitGroup)                                      */

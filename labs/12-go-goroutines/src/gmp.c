@@ -10,11 +10,13 @@
 #include "gmp_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
@@ -55,6 +57,13 @@ struct gmp_g *gmp_getg(void)
 {
     struct gmp_m *m = getm();
     return m ? m->curg : NULL;
+}
+
+long long gmp_nanotime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* ================================================================== */
@@ -108,7 +117,12 @@ void *gmp_mstart(void *arg)
      *           a wakep), giving the global queue the first look every
      *           GMP_GLOBAL_EVERY schedticks; switch to it (tell TSan with
      *           GMP_FIBER_ENTER first); when it switches back, do what
-     *           m->after says. Return when gmp_sched.stop is set. */
+     *           m->after says. Return when gmp_sched.stop is set.
+     * TODO 4.2: every schedule and every findrunnable round first runs
+     *           the timers that are due (checkTimers); an idle M sleeps
+     *           no later than the earliest pending deadline
+     *           (pthread_cond_timedwait; make gmp_sched.idle measure
+     *           CLOCK_MONOTONIC). */
     (void)tls_m;
     return arg;
 }
@@ -146,6 +160,30 @@ void gmp_ready(struct gmp_g *g)
      *           it was ASLEEP, queue it yourself: your P's runnext from a
      *           G, the global queue from outside, and wake an idle M. */
     gmp_panic("gmp_ready is not written yet: handout Task 2.1");
+}
+
+/* ================================================================== */
+/* Task 4.1, 4.3: sleep and after (Go: time.Sleep, time.After)         */
+/* ================================================================== */
+
+void gmp_sleep(long long ns)
+{
+    /* TODO 4.1: from a G only; ns <= 0 yields. Else push {now + ns, this
+     *           G} on the timer heap and park with the heap's lock as the
+     *           queue's lock (PARK_PARKING first); checkTimers readies it. */
+    (void)ns;
+    gmp_panic("gmp_sleep is not written yet: handout Task 4.1");
+}
+
+gmp_chan *gmp_after(long long ns)
+{
+    /* TODO 4.3: a channel of one long long with capacity 1 and a timer
+     *           {now + ns, that channel} on the heap (ESRCH if no runtime
+     *           is up); wake an idle M so it sleeps no later than the new
+     *           deadline. checkTimers sends the time on it. */
+    (void)ns;
+    errno = ENOSYS;
+    return NULL;
 }
 
 /* ================================================================== */

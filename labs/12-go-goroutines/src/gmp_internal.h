@@ -25,7 +25,7 @@
 enum gmp_status {      /* runtime2.go: _Grunnable, _Grunning, ... */
     G_RUNNABLE,        /* in exactly one run queue */
     G_RUNNING,         /* m->curg of one M */
-    G_WAITING,         /* parked on a channel or WaitGroup queue */
+    G_WAITING,         /* parked on a channel, WaitGroup or timer */
     G_DEAD,            /* exited; on sched.gfree or freed */
 };
 
@@ -116,12 +116,25 @@ struct gmp_m {
 };
 
 /* ------------------------------------------------------------------ */
+/* Timers (Go: runtime/time.go)                                       */
+/* ------------------------------------------------------------------ */
+
+/* One pending timer, an entry of the heap in gmp_sched (by value). Exactly
+ * one of g and c is set. */
+struct gmp_timer {
+    long long when;                  /* CLOCK_MONOTONIC ns it is due */
+    struct gmp_g *g;                 /* gmp_sleep: the parked G to ready */
+    struct gmp_chan *c;              /* gmp_after: the channel to send on */
+};
+
+/* ------------------------------------------------------------------ */
 /* The scheduler (Go: schedt)                                         */
 /* ------------------------------------------------------------------ */
 
 struct gmp_sched {
     pthread_mutex_t lock;            /* guards everything not marked */
-    pthread_cond_t idle;             /* Ms with nothing to do (Go: stopm) */
+    pthread_cond_t idle;             /* Ms with nothing to do (Go: stopm);
+                                        CLOCK_MONOTONIC, for timed waits */
     pthread_cond_t done;             /* gmp_wait: live reached 0 */
     int up;                          /* between gmp_start and gmp_wait */
     pthread_t owner;                 /* who called gmp_start */
@@ -143,6 +156,16 @@ struct gmp_sched {
     atomic_long live;                /* Gs spawned and not dead (acq_rel:
                                         the last exit pairs with gmp_wait) */
     atomic_ulong spawned, exited, g_parks, stacks; /* relaxed counters */
+    /* Timers: ONE min-heap on `when` for all Ps (lock), so the idle M that
+       sleeps under this lock sees the earliest deadline of all. */
+    struct gmp_timer *timers;        /* heap array (lock) */
+    long ntimers, timers_cap;        /* entries, allocated (lock) */
+    atomic_llong timer0;             /* when of timers[0], or LLONG_MAX if
+                                        none: written under lock, read
+                                        lock-free by schedule as a hint
+                                        (relaxed; the idle path re-reads
+                                        the heap under the lock) */
+    atomic_ulong timers_fired;       /* relaxed counter */
 };
 
 extern struct gmp_sched gmp_sched;
@@ -184,6 +207,9 @@ void gmp_park(pthread_mutex_t *lock);
  * (Go: goready): into the caller's P's runnext, or the global queue when
  * called outside a G; wakes an idle M. */
 void gmp_ready(struct gmp_g *g);
+
+/* CLOCK_MONOTONIC in ns (Go: nanotime). */
+long long gmp_nanotime(void);
 
 /* Print "gmp panic: <message>" to stderr and abort. */
 __attribute__((noreturn, format(printf, 1, 2)))

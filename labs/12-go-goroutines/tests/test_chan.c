@@ -265,7 +265,7 @@ static void check_primes(int n, int nprocs)
         gmp_chan_free(sv_chans[i]);
 }
 
-TL_TEST(prime_sieve, 3, 60, "m2")
+TL_TEST(prime_sieve, 2, 60, "m2")
 {
     check_primes(100, 2);
 }
@@ -383,7 +383,7 @@ static void send_closed_body(void)
     _exit(6);
 }
 
-TL_TEST(send_on_closed_panics, 3, 60, "m2")
+TL_TEST(send_on_closed_panics, 2, 60, "m2")
 {
     EXPECT_PANIC(send_closed_body, "send on closed channel",
                  "a send on a closed channel must panic: print \"gmp panic: "
@@ -403,7 +403,7 @@ static void close_closed_body(void)
     _exit(5);
 }
 
-TL_TEST(close_of_closed_panics, 2, 60, "m2")
+TL_TEST(close_of_closed_panics, 1, 60, "m2")
 {
     EXPECT_PANIC(close_closed_body, "close of closed channel",
                  "closing a closed channel must panic: print \"gmp panic: "

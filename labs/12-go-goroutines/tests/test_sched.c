@@ -29,7 +29,7 @@ static void main1(void *a)
                "handout Task 1.2.", tl_ename(errno));
 }
 
-TL_TEST(run_returns_when_all_gs_exit, 3, 30, "m1")
+TL_TEST(run_returns_when_all_gs_exit, 2, 30, "m1")
 {
     int rc = gmp_run(2, main1, NULL);
     int e = errno;
@@ -78,7 +78,7 @@ static void spawner100k(void *a)
     }
 }
 
-TL_TEST(hundred_thousand_goroutines, 3, 120, "m1")
+TL_TEST(hundred_thousand_goroutines, 2, 120, "m1")
 {
     long n = HUNDRED_K;
     START(2);
@@ -213,7 +213,7 @@ static void outsider(void *a)
     atomic_store(&outside_ran, 1);
 }
 
-TL_TEST(global_queue_is_not_starved, 4, 60, "m1")
+TL_TEST(global_queue_is_not_starved, 3, 60, "m1")
 {
     START(1);
     GO(link_g, NULL); /* each link spawns the next: the local queue is
@@ -269,7 +269,7 @@ static void sw_main(void *a)
     go_each(sw_worker, SW);
 }
 
-TL_TEST(idle_p_steals_half, 4, 60, "m1")
+TL_TEST(idle_p_steals_half, 3, 60, "m1")
 {
     START(2);
     GO(sw_main, NULL);

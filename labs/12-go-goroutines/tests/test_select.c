@@ -85,7 +85,7 @@ static void fair_g(void *arg)
     atomic_store(&fair_done, 1);
 }
 
-TL_TEST(select_fair_choice, 3, 60, "m3")
+TL_TEST(select_fair_choice, 2, 60, "m3")
 {
     for (int i = 0; i < 4; i++) {
         fair_c[i] = mk(FAIR_ROUNDS);

@@ -1,0 +1,249 @@
+/*
+ * test_timer.c - milestone M4: timers, gmp_sleep and gmp_after (kit-owned).
+ *
+ * No test judges speed: a sleep must not END EARLY (the clock says so
+ * exactly), and the deadlines of AWAIT only turn a hang into a message.
+ */
+#include "gmp_test.h"
+
+#include <time.h>
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+#define MS 1000000LL
+
+/* ------------------------------------------------------------------ */
+#define SL_N 64
+static long long sl_dur[SL_N], sl_due[SL_N];
+static int sl_order[SL_N];
+static atomic_int sl_seq, sl_woken;
+
+static void sl_child(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    long long t0 = now_ns();
+    gmp_sleep(sl_dur[i]);
+    long long t1 = now_ns();
+    if (t1 - t0 < sl_dur[i])
+        G_FAIL("gmp_sleep(%lld ns) returned after only %lld ns: a sleep "
+               "must last at least its duration (a timer runs once "
+               "now >= when, never before). Hint: handout Task 4.2.",
+               sl_dur[i], t1 - t0);
+    sl_due[i] = t0 + sl_dur[i];
+    sl_order[atomic_fetch_add(&sl_seq, 1)] = i;
+    atomic_fetch_add(&sl_woken, 1); /* publishes the two writes above */
+}
+
+static void sl_main(void *arg)
+{
+    (void)arg;
+    go_each(sl_child, SL_N);
+}
+
+TL_TEST(sleep_wakes_in_deadline_order, 3, 60, "m4")
+{
+    struct tl_rng rng;
+    tl_rng_init(&rng, tl_seed());
+    for (int i = 0; i < SL_N; i++)
+        sl_dur[i] = (1 + (long long)tl_rng_below(&rng, 150)) * MS;
+    START(1);
+    GO(sl_main, NULL);
+    AWAIT(atomic_load(&sl_woken) == SL_N, 20,
+          "%d goroutines slept (1 P, seeded random durations of 1-150 ms); "
+          "after 20 s only %d woke. A G parked in gmp_sleep is readied by "
+          "checkTimers once its deadline passed, and an idle M must wake "
+          "for the earliest deadline. Hint: handout Tasks 4.1 and 4.2.",
+          SL_N, atomic_load(&sl_woken));
+    /* one P runs the readied Gs in the order checkTimers readied them.
+       The test's deadline (read just before gmp_sleep) and the runtime's
+       differ by the few instructions between: tol absorbs that. */
+    long long tol = 5 * MS * tl_slow();
+    for (int k = 0; k + 1 < SL_N; k++) {
+        int a = sl_order[k], b = sl_order[k + 1];
+        tl_check(sl_due[a] <= sl_due[b] + tol,
+                 "with 1 P, the sleeper that woke %d-th (sleep %lld ms) "
+                 "was due %.1f ms AFTER the one that woke next (sleep %lld "
+                 "ms): timers must fire in deadline order (a min-heap on "
+                 "`when`, popped while timers[0].when <= now). Replay "
+                 "with the seed above. Hint: handout Task 4.2.", k + 1,
+                 sl_dur[a] / MS, (double)(sl_due[a] - sl_due[b]) / MS,
+                 sl_dur[b] / MS);
+    }
+    FINISH("sleep_wakes_in_deadline_order");
+}
+
+/* ------------------------------------------------------------------ */
+static atomic_long hold_rounds, hold_seen = -1;
+static atomic_int hold_done;
+
+static void hold_worker(void *arg)
+{
+    (void)arg;
+    double t0 = 0;
+    while (!atomic_load(&hold_done)) {
+        atomic_fetch_add(&hold_rounds, 1);
+        gmp_gosched();
+        if (too_long(&t0, 20)) {
+            G_FAIL("the sleeper (gmp_sleep(50 ms)) never came back in 20 "
+                   "s while another G kept yielding on its P: checkTimers "
+                   "must run in schedule, not only when the M is idle. "
+                   "Hint: handout Task 4.2.");
+            return;
+        }
+    }
+}
+
+static void hold_sleeper(void *arg)
+{
+    (void)arg;
+    if (!gmp_go(hold_worker, NULL)) {
+        G_FAIL("gmp_go failed (errno %s). Hint: handout Task 1.2.",
+               tl_ename(errno));
+        return;
+    }
+    gmp_sleep(50 * MS);
+    atomic_store(&hold_seen, atomic_load(&hold_rounds));
+    atomic_store(&hold_done, 1);
+}
+
+TL_TEST(sleeping_g_does_not_hold_its_m, 2, 30, "m4")
+{
+    START(1);
+    GO(hold_sleeper, NULL);
+    AWAIT(atomic_load(&hold_done), 20,
+          "a G called gmp_sleep(50 ms) on the only P and had not woken "
+          "after 20 s. Hint: handout Tasks 4.1 and 4.2.");
+    long seen = atomic_load(&hold_seen);
+    tl_check(seen > 0,
+             "with 1 P, a G started a worker (which yields in a loop) and "
+             "slept 50 ms; when it woke the worker had run %ld times, "
+             "expected > 0: a sleeping G must park and give its M to the "
+             "other Gs (Go's time.Sleep parks; it never blocks the thread). "
+             "Hint: handout Task 4.1.", seen);
+    FINISH("sleeping_g_does_not_hold_its_m");
+}
+
+/* ------------------------------------------------------------------ */
+static gmp_chan *af_outside;        /* made by the test thread */
+static gmp_chan *af_late;           /* a 60 s timer that loses */
+static long long af_outside_t0;
+static atomic_int af_step;
+
+static void af_sender(void *arg)
+{
+    int v = 42;
+    gmp_chan_send(arg, &v);
+}
+
+static void af_main(void *arg)
+{
+    (void)arg;
+    /* 1: nothing else is ready: the timeout wins, not before 20 ms */
+    gmp_chan *c = gmp_chan_make(sizeof(int), 0);
+    long long t0 = now_ns();
+    gmp_chan *t = gmp_after(20 * MS);
+    if (!c || !t) {
+        G_FAIL("gmp_chan_make or gmp_after returned NULL (errno %s). "
+               "Hint: handout Task 4.3.", tl_ename(errno));
+        return;
+    }
+    int v = -1;
+    long long fired = -1;
+    struct gmp_case cs[2] = {{c, GMP_RECV, &v, -1}, {t, GMP_RECV, &fired, -1}};
+    int r = gmp_select(cs, 2, 1);
+    long long t1 = now_ns();
+    if (r != 1 || t1 - t0 < 20 * MS || fired < t0 + 20 * MS) {
+        G_FAIL("select {<-c (nobody sends), <-gmp_after(20 ms)} returned "
+               "case %d after %.1f ms, timer value %lld ns after the call; "
+               "expected case 1 (the timeout), after >= 20 ms, with the "
+               "time it fired (>= 20 ms after the call). Hint: handout "
+               "Task 4.3.", r, (double)(t1 - t0) / MS,
+               fired < 0 ? fired : fired - t0);
+        return;
+    }
+    gmp_chan_free(t);
+    atomic_store(&af_step, 1);
+    /* 2: the data comes first: the data case wins, the timer stays
+       pending (gmp_wait drops it) */
+    af_late = gmp_after(60 * 1000 * MS);
+    if (!af_late || !gmp_go(af_sender, c)) {
+        G_FAIL("gmp_after or gmp_go failed (errno %s). Hint: handout Task "
+               "4.3.", tl_ename(errno));
+        return;
+    }
+    cs[1].c = af_late;
+    r = gmp_select(cs, 2, 1);
+    if (r != 0 || v != 42) {
+        G_FAIL("select {<-c, <-gmp_after(60 s)} with a G sending 42 on c "
+               "returned case %d, value %d; expected case 0 and 42 (the "
+               "data came first). Hint: handout Task 4.3.", r, v);
+        return;
+    }
+    gmp_chan_free(c);
+    atomic_store(&af_step, 2);
+    /* 3: a timer made by a thread that is no M */
+    long long got = -1;
+    if (gmp_chan_recv(af_outside, &got) != 1 ||
+        got < af_outside_t0 + 10 * MS) {
+        G_FAIL("gmp_after(10 ms) called by the test thread: a G received "
+               "%lld ns after the call, expected the time it fired, >= 10 "
+               "ms after. Hint: handout Task 4.3.",
+               got < 0 ? got : got - af_outside_t0);
+        return;
+    }
+    atomic_store(&af_step, 3);
+}
+
+TL_TEST(after_times_out_a_select, 3, 30, "m4")
+{
+    START(2);
+    af_outside_t0 = now_ns();
+    af_outside = gmp_after(10 * MS);
+    int e = errno;
+    tl_check(af_outside != NULL, "gmp_after(10 ms) from the test thread "
+             "returned NULL (errno %s). Hint: %s", tl_ename(e),
+             gmp_hint(e, "handout Task 4.3."));
+    GO(af_main, NULL);
+    AWAIT(atomic_load(&af_step) == 3, 20,
+          "a select with a gmp_after timeout: after 20 s only step %d of 3 "
+          "was done (1: the timeout wins over an empty channel; 2: data "
+          "wins over a 60 s timer; 3: a timer from outside a G). Hint: "
+          "handout Tasks 4.2 and 4.3.", atomic_load(&af_step));
+    FINISH("after_times_out_a_select");
+    gmp_chan_free(af_late);
+    gmp_chan_free(af_outside);
+}
+
+/* ------------------------------------------------------------------ */
+static atomic_int idle_woke;
+
+static void idle_napper(void *arg)
+{
+    (void)arg;
+    gmp_sleep(100 * MS);
+    atomic_store(&idle_woke, 1);
+}
+
+TL_TEST(idle_runtime_wakes_for_a_timer, 2, 30, "m4")
+{
+    START(2);
+    GO(idle_napper, NULL);
+    AWAIT(atomic_load(&idle_woke), 10,
+          "the only G called gmp_sleep(100 ms), so every M went idle with "
+          "one timer pending, and after 10 s the G had not woken: an idle "
+          "M slept past the earliest deadline (Go's findRunnable sleeps "
+          "only until pollUntil). Wait with pthread_cond_timedwait until "
+          "timers[0].when, on a CLOCK_MONOTONIC condvar. Hint: handout "
+          "Task 4.2.");
+    struct gmp_stats s;
+    STATS(s);
+    tl_check(s.timers_fired >= 1, "the sleeper woke but gmp_stats counts "
+             "%lu timers fired, expected >= 1. Hint: handout Task 4.2.",
+             s.timers_fired);
+    FINISH("idle_runtime_wakes_for_a_timer");
+}
