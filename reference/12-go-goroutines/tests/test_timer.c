@@ -221,18 +221,21 @@ TL_TEST(after_times_out_a_select, 3, 30, "m4")
 
 /* ------------------------------------------------------------------ */
 static atomic_int idle_woke;
+static long long idle_slept = -1; /* published by idle_woke */
 
+/* The only G: nothing else runs, so every M goes idle while it sleeps. */
 static void idle_napper(void *arg)
 {
-    (void)arg;
-    gmp_sleep(100 * MS);
+    long long t0 = now_ns();
+    gmp_sleep((long long)(intptr_t)arg);
+    idle_slept = now_ns() - t0;
     atomic_store(&idle_woke, 1);
 }
 
 TL_TEST(idle_runtime_wakes_for_a_timer, 2, 30, "m4")
 {
     START(2);
-    GO(idle_napper, NULL);
+    GO(idle_napper, (void *)(intptr_t)(100 * MS));
     AWAIT(atomic_load(&idle_woke), 10,
           "the only G called gmp_sleep(100 ms), so every M went idle with "
           "one timer pending, and after 10 s the G had not woken: an idle "
@@ -240,6 +243,9 @@ TL_TEST(idle_runtime_wakes_for_a_timer, 2, 30, "m4")
           "only until pollUntil). Wait with pthread_cond_timedwait until "
           "timers[0].when, on a CLOCK_MONOTONIC condvar. Hint: handout "
           "Task 4.2.");
+    tl_check(idle_slept >= 100 * MS, "gmp_sleep(100 ms) returned after "
+             "%.1f ms: a sleep never ends early. Hint: handout Task 4.2.",
+             (double)idle_slept / MS);
     struct gmp_stats s;
     STATS(s);
     tl_check(s.timers_fired >= 1, "the sleeper woke but gmp_stats counts "
