@@ -122,7 +122,7 @@ static void hp_pong(void *a)
     }
 }
 
-TL_TEST(hidden_ping_pong_two_ps, 4, 90, "m2 stress hidden")
+TL_TEST(hidden_ping_pong_two_ps, 3, 90, "m2 stress hidden")
 {
     hp_rounds = tl_iters(20000);
     START(2);

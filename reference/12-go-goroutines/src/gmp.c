@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,9 @@ struct gmp_sched gmp_sched = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .idle = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER,
+    .pollock = PTHREAD_MUTEX_INITIALIZER,
+    .epfd = -1,
+    .breakfd = -1,
 };
 
 /* The M this kernel thread is (NULL for other threads). */
@@ -200,13 +205,24 @@ static void globrunqput(struct gmp_g *g)
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
 }
 
-/* wakep: tell one idle M there is new work (see struct gmp_sched). */
+/* netpollBreak: make a blocked epoll_wait return. */
+static void netpoll_break(void)
+{
+    uint64_t one = 1;
+    if (write(gmp_sched.breakfd, &one, sizeof one) < 0 && errno != EAGAIN)
+        gmp_panic("netpoll break: write to the eventfd failed (errno %d)", errno);
+}
+
+/* wakep: tell one idle M there is new work (see struct gmp_sched); an M
+ * blocked in epoll_wait is idle too: break its poll. */
 static void wakep(void)
 {
     atomic_fetch_add(&gmp_sched.work_seq, 1);
     if (atomic_load(&gmp_sched.nmidle) > 0) {
         GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
         GMP_OK(pthread_cond_signal(&gmp_sched.idle));
+        if (gmp_sched.polling)
+            netpoll_break();
         GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
     }
 }
@@ -447,6 +463,53 @@ static void checktimers(void)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* Task 5.2: netpoll (Go: netpoll_epoll.go's netpoll(delay))           */
+/* ------------------------------------------------------------------ */
+
+/* Wait up to ms (-1: no limit, 0: just look) for ready fds and ready the
+ * Gs parked on them; 1 if it readied one. */
+static int netpoll(int ms)
+{
+    struct epoll_event ev[64];
+    int n = epoll_wait(gmp_sched.epfd, ev, 64, ms);
+    if (n < 0 && errno != EINTR)
+        gmp_panic("epoll_wait failed (errno %d)", errno);
+    int readied = 0;
+    for (int i = 0; i < n; i++) {
+        struct gmp_g *g = ev[i].data.ptr;
+        if (!g) { /* the break eventfd: drain it */
+            uint64_t v;
+            if (read(gmp_sched.breakfd, &v, sizeof v) < 0 && errno != EAGAIN)
+                gmp_panic("netpoll: read of the eventfd failed (errno %d)", errno);
+            continue;
+        }
+        /* EPOLLONESHOT: this event is ours alone. The G may still be
+           between epoll_ctl and gmp_park: once we held pollock it is past
+           its assert and unlock, so the handshake decides who queues it */
+        GMP_OK(pthread_mutex_lock(&gmp_sched.pollock));
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.pollock));
+        atomic_fetch_sub(&gmp_sched.npollwait, 1);
+        gmp_ready(g);
+        readied = 1;
+    }
+    if (readied)
+        atomic_fetch_add_explicit(&gmp_sched.polls, 1, memory_order_relaxed);
+    return readied;
+}
+
+/* ms until the earliest timer, rounded up; -1 with none. sched.lock held. */
+static int poll_delay_locked(void)
+{
+    if (gmp_sched.ntimers == 0)
+        return -1;
+    long long d = gmp_sched.timers[0].when - gmp_nanotime();
+    if (d <= 0)
+        return 0;
+    d = (d + 999999) / 1000000;
+    return d > INT_MAX ? INT_MAX : (int)d;
+}
+
 /* The idle condvar measures timed waits on CLOCK_MONOTONIC, the timers'
  * clock. Set once, before any M exists. */
 static pthread_once_t idle_once = PTHREAD_ONCE_INIT;
@@ -494,6 +557,9 @@ static struct gmp_g *findrunnable(struct gmp_m *m)
         struct gmp_g *g;
         if ((g = runqget(p)) || (g = globrunqget(p, GMP_RUNQ_SIZE / 2)))
             return g;
+        /* nonblocking netpoll: readied Gs went to the global queue */
+        if (atomic_load(&gmp_sched.npollwait) > 0 && netpoll(0))
+            continue;
         int start = (int)(m_rand(m) % (uint64_t)np);
         for (int i = 0; i < np; i++) {
             struct gmp_p *v = &gmp_sched.allp[(start + i) % np];
@@ -506,7 +572,18 @@ static struct gmp_g *findrunnable(struct gmp_m *m)
         if (atomic_load(&gmp_sched.work_seq) == seen &&
             !atomic_load(&gmp_sched.stop)) {
             atomic_fetch_add_explicit(&p->m_parks, 1, memory_order_relaxed);
-            idle_sleep_locked();
+            if (atomic_load(&gmp_sched.npollwait) > 0 && !gmp_sched.polling) {
+                /* the one M that sleeps in epoll_wait, no longer than
+                   the earliest timer; wakep breaks it */
+                int ms = poll_delay_locked();
+                gmp_sched.polling = 1;
+                GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+                netpoll(ms);
+                GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+                gmp_sched.polling = 0;
+            } else {
+                idle_sleep_locked();
+            }
         }
         atomic_fetch_sub(&gmp_sched.nmidle, 1);
         GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
@@ -635,7 +712,11 @@ void *gmp_mstart(void *arg)
      *           the timers that are due (checkTimers); an idle M sleeps
      *           no later than the earliest pending deadline
      *           (pthread_cond_timedwait; make gmp_sched.idle measure
-     *           CLOCK_MONOTONIC). */
+     *           CLOCK_MONOTONIC).
+     * TODO 5.2: with Gs parked on fds, findrunnable polls epoll without
+     *           blocking before it steals; one idle M blocks in
+     *           epoll_wait (until the earliest timer) instead of the
+     *           condvar, and wakep breaks it (write the eventfd). */
     (void)tls_m;
     return arg;
 #endif
@@ -804,6 +885,121 @@ gmp_chan *gmp_after(long long ns)
 }
 
 /* ================================================================== */
+/* Task 5.1: waiting on an fd (Go: pollDesc, netpollblock)             */
+/* ================================================================== */
+
+#ifdef SOLUTION
+/* Park the calling G until fd has `events` (EPOLLIN or EPOLLOUT), or an
+ * error or hangup. 0, or -1 with errno (fd cannot be polled). */
+static int netpollblock(int fd, uint32_t events)
+{
+    struct gmp_g *g = must_g("gmp_read/gmp_write/gmp_accept/gmp_connect");
+    struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.ptr = g};
+    GMP_OK(pthread_mutex_lock(&gmp_sched.pollock));
+    atomic_fetch_add(&gmp_sched.npollwait, 1);
+    atomic_store_explicit(&g->park, PARK_PARKING, memory_order_relaxed);
+    if (epoll_ctl(gmp_sched.epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+        (errno != ENOENT || epoll_ctl(gmp_sched.epfd, EPOLL_CTL_ADD, fd, &ev) != 0)) {
+        int e = errno;
+        atomic_store_explicit(&g->park, PARK_NONE, memory_order_relaxed);
+        atomic_fetch_sub(&gmp_sched.npollwait, 1);
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.pollock));
+        errno = e;
+        return -1;
+    }
+    gmp_park(&gmp_sched.pollock);
+    return 0;
+}
+
+static int would_block(void)
+{
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+#endif
+
+ssize_t gmp_read(int fd, void *buf, size_t n)
+{
+#ifdef SOLUTION
+    for (;;) {
+        ssize_t r = read(fd, buf, n);
+        if (r >= 0 || !would_block())
+            return r;
+        if (netpollblock(fd, EPOLLIN) != 0)
+            return -1;
+    }
+#else
+    /* TODO 5.1: read; on EAGAIN park until epoll says fd is readable
+     *           (EPOLLIN | EPOLLONESHOT, the G as the event's data), then
+     *           try again. */
+    (void)fd, (void)buf, (void)n;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+ssize_t gmp_write(int fd, const void *buf, size_t n)
+{
+#ifdef SOLUTION
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, (const char *)buf + done, n - done);
+        if (w >= 0)
+            done += (size_t)w;
+        else if (!would_block() || netpollblock(fd, EPOLLOUT) != 0)
+            return -1;
+    }
+    return (ssize_t)n;
+#else
+    /* TODO 5.1: write all n bytes; on EAGAIN park until EPOLLOUT. */
+    (void)fd, (void)buf, (void)n;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int gmp_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+#ifdef SOLUTION
+    for (;;) {
+        int c = accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c >= 0 || !would_block())
+            return c;
+        if (netpollblock(fd, EPOLLIN) != 0)
+            return -1;
+    }
+#else
+    /* TODO 5.1: accept4 (SOCK_NONBLOCK); on EAGAIN park until EPOLLIN. */
+    (void)fd, (void)addr, (void)len;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int gmp_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+#ifdef SOLUTION
+    if (connect(fd, addr, len) == 0)
+        return 0;
+    if (errno != EINPROGRESS)
+        return -1;
+    if (netpollblock(fd, EPOLLOUT) != 0)
+        return -1;
+    int err = 0;
+    socklen_t el = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+        return -1;
+    errno = err;
+    return err ? -1 : 0;
+#else
+    /* TODO 5.1: connect; EINPROGRESS: park until EPOLLOUT, then the
+     *           result is getsockopt(SO_ERROR). */
+    (void)fd, (void)addr, (void)len;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* ================================================================== */
 /* Task 1.2: go                                                        */
 /* ================================================================== */
 
@@ -890,6 +1086,7 @@ static void collect(struct gmp_stats *s)
     s->g_parks = atomic_load_explicit(&gmp_sched.g_parks, memory_order_relaxed);
     s->stacks = atomic_load_explicit(&gmp_sched.stacks, memory_order_relaxed);
     s->timers_fired = atomic_load_explicit(&gmp_sched.timers_fired, memory_order_relaxed);
+    s->polls = atomic_load_explicit(&gmp_sched.polls, memory_order_relaxed);
 }
 
 /* Stop the first n Ms, free Ps, Ms and dead Gs. sched.lock NOT held. */
@@ -898,9 +1095,15 @@ static void teardown(int n)
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     atomic_store(&gmp_sched.stop, 1);
     GMP_OK(pthread_cond_broadcast(&gmp_sched.idle));
+    if (gmp_sched.polling)
+        netpoll_break();
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
     for (int i = 0; i < n; i++)
         GMP_OK(pthread_join(gmp_sched.allm[i].thread, NULL));
+    close(gmp_sched.epfd);
+    close(gmp_sched.breakfd);
+    gmp_sched.epfd = gmp_sched.breakfd = -1;
+    atomic_store(&gmp_sched.npollwait, 0);
     struct gmp_g *g;
     while ((g = gfget())) {
         gmp_stack_free(g);
@@ -925,6 +1128,32 @@ static void teardown(int n)
 }
 #endif
 
+#ifdef SOLUTION
+/* netpollinit: the epoll instance and its break eventfd. 0 or an errno.
+ * sched.lock held, no runtime up. */
+static int netpoll_init(void)
+{
+    int e;
+    gmp_sched.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (gmp_sched.epfd < 0)
+        return errno;
+    gmp_sched.breakfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (gmp_sched.breakfd < 0 ||
+        epoll_ctl(gmp_sched.epfd, EPOLL_CTL_ADD, gmp_sched.breakfd, &ev) != 0) {
+        e = errno;
+        if (gmp_sched.breakfd >= 0)
+            close(gmp_sched.breakfd);
+        close(gmp_sched.epfd);
+        gmp_sched.epfd = gmp_sched.breakfd = -1;
+        return e;
+    }
+    gmp_sched.polling = 0;
+    atomic_store(&gmp_sched.npollwait, 0);
+    return 0;
+}
+#endif
+
 int gmp_start(int nprocs)
 {
 #ifdef SOLUTION
@@ -941,6 +1170,8 @@ int gmp_start(int nprocs)
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     if (!err && gmp_sched.up)
         err = EBUSY;
+    if (!err)
+        err = netpoll_init();
     if (err) {
         GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
         free(ps);
@@ -967,6 +1198,7 @@ int gmp_start(int nprocs)
     atomic_store(&gmp_sched.exited, 0);
     atomic_store(&gmp_sched.g_parks, 0);
     atomic_store(&gmp_sched.timers_fired, 0);
+    atomic_store(&gmp_sched.polls, 0);
     atomic_store_explicit(&gmp_sched.timer0, LLONG_MAX, memory_order_relaxed);
     ever_started = 1;
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
@@ -981,7 +1213,8 @@ int gmp_start(int nprocs)
     return 0;
 #else
     /* TODO 1.7: check the caller and nprocs, make the Ps and Ms, one
-     *           pthread per M running gmp_mstart; undo it all on failure. */
+     *           pthread per M running gmp_mstart; undo it all on failure.
+     * TODO 5.2: and the epoll instance with its break eventfd. */
     errno = ENOSYS;
     return -1;
 #endif
