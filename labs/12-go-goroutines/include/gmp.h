@@ -8,8 +8,8 @@
  * the handout maps each function to its counterpart there.
  *
  * This version has milestones M1 (scheduler), M2 (channels and
- * WaitGroup), M3 (select) and M4 (timers). The netpoller, syscall handoff
- * and preemption come in later milestones.
+ * WaitGroup), M3 (select), M4 (timers) and M5 (the netpoller). Syscall
+ * handoff and preemption come in later milestones.
  *
  * Misuse that Go reports with a panic (send on a closed channel, close of
  * a closed channel, a negative WaitGroup counter, a goroutine-only call
@@ -20,6 +20,8 @@
 #define GMP_H
 
 #include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #define GMP_STACK_SIZE (64 * 1024) /* usable stack of each G (fixed) */
 #define GMP_MAXPROCS 64            /* most Ps gmp_start accepts */
@@ -87,6 +89,7 @@ struct gmp_stats {
     unsigned long g_parks;      /* times a G parked (gopark) */
     unsigned long stacks;       /* stacks mapped now (0 after gmp_wait) */
     unsigned long timers_fired; /* timers that expired and were run */
+    unsigned long polls;        /* epoll_wait calls that readied a G */
 };
 
 /* Any thread: copy the counters to *out. 0, or -1 with EINVAL (NULL) or
@@ -164,6 +167,28 @@ void gmp_sleep(long long ns);
  * after its value was received, or after gmp_wait (which drops pending
  * timers). NULL with errno ESRCH (no runtime up) or ENOMEM. */
 gmp_chan *gmp_after(long long ns);
+
+/* ================================================================== */
+/* M5: the netpoller (netpoll.go, netpoll_epoll.go)                    */
+/* ================================================================== */
+
+/* A G, on a NON-BLOCKING fd (O_NONBLOCK): the system call; where it would
+ * block (EAGAIN) the G parks until epoll says the fd is ready, and its M
+ * runs other Gs meanwhile. At most one G waits on an fd at a time. Results
+ * and errno as the system call's; panics outside a goroutine. */
+ssize_t gmp_read(int fd, void *buf, size_t n);
+
+/* As gmp_read, but writes all n bytes (Go's fd.Write): n, or -1 with
+ * errno (some bytes may have gone out). */
+ssize_t gmp_write(int fd, const void *buf, size_t n);
+
+/* As accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC): the new fd is
+ * non-blocking, ready for gmp_read and gmp_write. */
+int gmp_accept(int fd, struct sockaddr *addr, socklen_t *len);
+
+/* As connect(2) on a non-blocking socket, but returns once the connection
+ * is made or failed (it parks while it is in progress): 0 or -1. */
+int gmp_connect(int fd, const struct sockaddr *addr, socklen_t len);
 
 /* ================================================================== */
 /* M2: WaitGroup (sync.WaitGroup)                                      */

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,9 @@ struct gmp_sched gmp_sched = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .idle = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER,
+    .pollock = PTHREAD_MUTEX_INITIALIZER,
+    .epfd = -1,
+    .breakfd = -1,
 };
 
 /* The M this kernel thread is (NULL for other threads). */
@@ -122,7 +127,11 @@ void *gmp_mstart(void *arg)
      *           the timers that are due (checkTimers); an idle M sleeps
      *           no later than the earliest pending deadline
      *           (pthread_cond_timedwait; make gmp_sched.idle measure
-     *           CLOCK_MONOTONIC). */
+     *           CLOCK_MONOTONIC).
+     * TODO 5.2: with Gs parked on fds, findrunnable polls epoll without
+     *           blocking before it steals; one idle M blocks in
+     *           epoll_wait (until the earliest timer) instead of the
+     *           condvar, and wakep breaks it (write the eventfd). */
     (void)tls_m;
     return arg;
 }
@@ -187,6 +196,46 @@ gmp_chan *gmp_after(long long ns)
 }
 
 /* ================================================================== */
+/* Task 5.1: waiting on an fd (Go: pollDesc, netpollblock)             */
+/* ================================================================== */
+
+
+ssize_t gmp_read(int fd, void *buf, size_t n)
+{
+    /* TODO 5.1: read; on EAGAIN park until epoll says fd is readable
+     *           (EPOLLIN | EPOLLONESHOT, the G as the event's data), then
+     *           try again. */
+    (void)fd, (void)buf, (void)n;
+    errno = ENOSYS;
+    return -1;
+}
+
+ssize_t gmp_write(int fd, const void *buf, size_t n)
+{
+    /* TODO 5.1: write all n bytes; on EAGAIN park until EPOLLOUT. */
+    (void)fd, (void)buf, (void)n;
+    errno = ENOSYS;
+    return -1;
+}
+
+int gmp_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    /* TODO 5.1: accept4 (SOCK_NONBLOCK); on EAGAIN park until EPOLLIN. */
+    (void)fd, (void)addr, (void)len;
+    errno = ENOSYS;
+    return -1;
+}
+
+int gmp_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    /* TODO 5.1: connect; EINPROGRESS: park until EPOLLOUT, then the
+     *           result is getsockopt(SO_ERROR). */
+    (void)fd, (void)addr, (void)len;
+    errno = ENOSYS;
+    return -1;
+}
+
+/* ================================================================== */
 /* Task 1.2: go                                                        */
 /* ================================================================== */
 
@@ -217,10 +266,12 @@ int gmp_procid(void)
 /* ================================================================== */
 
 
+
 int gmp_start(int nprocs)
 {
     /* TODO 1.7: check the caller and nprocs, make the Ps and Ms, one
-     *           pthread per M running gmp_mstart; undo it all on failure. */
+     *           pthread per M running gmp_mstart; undo it all on failure.
+     * TODO 5.2: and the epoll instance with its break eventfd. */
     errno = ENOSYS;
     return -1;
 }

@@ -4,6 +4,7 @@
  *
  * Lock order (left before right, never the other way):
  *   chan.lock / wg.lock -> p.lock -> sched.lock
+ *   sched.pollock: a leaf (a G parking on an fd; netpoll takes it alone)
  * No two P locks are ever held together (a steal copies out, then in).
  * No lock is held across gmp_switch: a pthread mutex taken by one
  * goroutine and released by another (or by the M's g0) is a bug to TSan.
@@ -25,7 +26,7 @@
 enum gmp_status {      /* runtime2.go: _Grunnable, _Grunning, ... */
     G_RUNNABLE,        /* in exactly one run queue */
     G_RUNNING,         /* m->curg of one M */
-    G_WAITING,         /* parked on a channel, WaitGroup or timer */
+    G_WAITING,         /* parked on a channel, WaitGroup, timer or fd */
     G_DEAD,            /* exited; on sched.gfree or freed */
 };
 
@@ -166,6 +167,18 @@ struct gmp_sched {
                                         (relaxed; the idle path re-reads
                                         the heap under the lock) */
     atomic_ulong timers_fired;       /* relaxed counter */
+    /* The netpoller (Go: netpoll_epoll.go): fixed while up */
+    int epfd;                        /* epoll instance, -1 when down */
+    int breakfd;                     /* eventfd in epfd: netpollBreak */
+    pthread_mutex_t pollock;         /* the park lock of a G waiting on an
+                                        fd; a waker takes it once so the
+                                        G has stopped touching it */
+    int polling;                     /* an idle M blocks in epoll_wait
+                                        (lock); wakep breaks it */
+    atomic_int npollwait;            /* Gs parked on fds: ++ before
+                                        epoll_ctl, -- by the poller that
+                                        readies one (seq_cst) */
+    atomic_ulong polls;              /* relaxed counter */
 };
 
 extern struct gmp_sched gmp_sched;

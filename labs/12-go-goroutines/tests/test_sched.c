@@ -161,7 +161,7 @@ static void rr_main(void *a)
     go_each(rr_worker, RR_G);
 }
 
-TL_TEST(gosched_round_robin_on_one_p, 3, 30, "m1")
+TL_TEST(gosched_round_robin_on_one_p, 2, 30, "m1")
 {
     START(1);
     GO(rr_main, NULL);

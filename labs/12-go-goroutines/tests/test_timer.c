@@ -199,7 +199,7 @@ static void af_main(void *arg)
     atomic_store(&af_step, 3);
 }
 
-TL_TEST(after_times_out_a_select, 3, 30, "m4")
+TL_TEST(after_times_out_a_select, 2, 30, "m4")
 {
     START(2);
     af_outside_t0 = now_ns();
