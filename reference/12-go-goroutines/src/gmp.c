@@ -960,13 +960,12 @@ ssize_t gmp_write(int fd, const void *buf, size_t n)
 int gmp_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 #ifdef SOLUTION
-    for (;;) {
-        int c = accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (c >= 0 || !would_block())
-            return c;
+    int c;
+    while ((c = accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0 &&
+           would_block())
         if (netpollblock(fd, EPOLLIN) != 0)
             return -1;
-    }
+    return c;
 #else
     /* TODO 5.1: accept4 (SOCK_NONBLOCK); on EAGAIN park until EPOLLIN. */
     (void)fd, (void)addr, (void)len;
