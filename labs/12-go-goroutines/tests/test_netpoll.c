@@ -109,7 +109,7 @@ static void ec_main(void *arg)
     go_each(ec_client, EC_CLIENTS);
 }
 
-TL_TEST(echo_server_through_the_netpoller, 3, 60, "m5")
+TL_TEST(echo_server_through_the_netpoller, 2, 60, "m5")
 {
     ec_listen = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     tl_check(ec_listen >= 0, "socket failed (errno %s)", tl_ename(errno));
@@ -140,4 +140,88 @@ TL_TEST(echo_server_through_the_netpoller, 3, 60, "m5")
     tl_check(s.polls > 0, "the echo went through but gmp_stats counts %lu "
              "netpolls that readied a G; expected > 0. Hint: handout Task "
              "5.2.", s.polls);
+}
+
+/* ------------------------------------------------------------------ */
+static int rp_pipe[2] = {-1, -1};
+static atomic_int rp_step, rp_slept;
+static char rp_buf[16];
+
+static void rp_sleeper(void *arg)
+{
+    (void)arg;
+    gmp_sleep(30 * 1000000LL);
+    atomic_store(&rp_slept, 1);
+}
+
+/* The edges first, then a read that parks while the M has nothing else. */
+static void rp_reader(void *arg)
+{
+    (void)arg;
+    gmp_sleep(0); /* a yield, not a timer */
+    if (gmp_write(-1, "x", 1) != -1 || errno != EBADF)
+        G_FAIL("gmp_write(-1, ...) must fail as write(2) does, with EBADF "
+               "(errno %s). Hint: handout Task 5.1.", tl_ename(errno));
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int rc = gmp_connect(s, (struct sockaddr *)&a, sizeof a); /* port 0 */
+    if (rc != -1)
+        G_FAIL("gmp_connect to 127.0.0.1 port 0 (nobody listens) returned "
+               "%d, expected -1 (errno ECONNREFUSED from connect or from "
+               "SO_ERROR). Hint: handout Task 5.1.", rc);
+    close(s);
+    if (!gmp_go(rp_sleeper, NULL)) {
+        G_FAIL("gmp_go failed (errno %s)", tl_ename(errno));
+        return;
+    }
+    atomic_store(&rp_step, 1);
+    ssize_t r = gmp_read(rp_pipe[0], rp_buf, sizeof rp_buf - 1);
+    if (r != 5 || memcmp(rp_buf, "hello", 5) != 0) {
+        G_FAIL("gmp_read on a pipe returned %zd (errno %s), expected the 5 "
+               "bytes \"hello\" the test thread wrote. Hint: handout Task "
+               "5.1.", r, tl_ename(errno));
+        return;
+    }
+    atomic_store(&rp_step, 2);
+    r = gmp_read(rp_pipe[0], rp_buf, sizeof rp_buf - 1);
+    if (r != 0)
+        G_FAIL("gmp_read on a pipe whose write end was closed returned %zd "
+               "(errno %s), expected 0 (EOF: epoll reports the hangup). "
+               "Hint: handout Task 5.1.", r, tl_ename(errno));
+    atomic_store(&rp_step, 3);
+}
+
+TL_TEST(idle_m_waits_in_epoll, 1, 30, "m5")
+{
+    tl_check(pipe2(rp_pipe, O_NONBLOCK | O_CLOEXEC) == 0, "pipe2 failed "
+             "(errno %s)", tl_ename(errno));
+    START(1);
+    GO(rp_reader, NULL);
+    /* the reader is parked on the pipe and the sleeper on a timer: the
+       only M must wake for the timer although it waits for the fd */
+    AWAIT(atomic_load(&rp_slept), 20,
+          "with 1 P, one G parked in gmp_read on an empty pipe and another "
+          "in gmp_sleep(30 ms): after 20 s the sleeper had not woken (step "
+          "%d). An M blocked in epoll_wait must not wait past the earliest "
+          "timer. Hint: handout Task 5.2.", atomic_load(&rp_step));
+    ssize_t w = write(rp_pipe[1], "hello", 5);
+    tl_check(w == 5, "write to the pipe failed (errno %s)", tl_ename(errno));
+    AWAIT(atomic_load(&rp_step) >= 2, 20,
+          "the test thread (no M) wrote \"hello\" on a pipe a G waits on "
+          "in gmp_read, and after 20 s the G had not woken: with nothing "
+          "to run, an M must block in epoll_wait (not only on its "
+          "condvar), so that a ready fd wakes it. Hint: handout Task 5.2.");
+    close(rp_pipe[1]);
+    AWAIT(atomic_load(&rp_step) == 3, 20,
+          "the write end of the pipe was closed while a G waited in "
+          "gmp_read: after 20 s it had not returned 0. Hint: handout Task "
+          "5.2.");
+    FINISH("idle_m_waits_in_epoll");
+    close(rp_pipe[0]);
+    errno = 0;
+    gmp_chan *late = gmp_after(1);
+    tl_check(late == NULL && errno == ESRCH, "gmp_after with no runtime up "
+             "returned %p (errno %s), expected NULL with ESRCH. Hint: "
+             "handout Task 4.3.", (void *)late, tl_ename(errno));
 }
