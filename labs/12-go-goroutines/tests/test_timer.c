@@ -59,10 +59,15 @@ TL_TEST(sleep_wakes_in_deadline_order, 3, 60, "m4")
           "checkTimers once its deadline passed, and an idle M must wake "
           "for the earliest deadline. Hint: handout Tasks 4.1 and 4.2.",
           SL_N, atomic_load(&sl_woken));
-    /* one P runs the readied Gs in the order checkTimers readied them.
-       The test's deadline (read just before gmp_sleep) and the runtime's
-       differ by the few instructions between: tol absorbs that. */
-    long long tol = 5 * MS * tl_slow();
+    /* one P runs the readied Gs in the order checkTimers readied them,
+       nearly: the test's deadline (read just before gmp_sleep) and the
+       runtime's differ by the instructions between, and a G readied in a
+       later check can run before older ones still in the ring when the
+       61st-tick rule looks at the global queue first. Both are small
+       unless the M was descheduled right then: tol absorbs that on a
+       loaded machine, and a heap that is not one still shows (its
+       inversions are as large as the sleeps, up to 150 ms). */
+    long long tol = 20 * MS * tl_slow();
     for (int k = 0; k + 1 < SL_N; k++) {
         int a = sl_order[k], b = sl_order[k + 1];
         tl_check(sl_due[a] <= sl_due[b] + tol,
