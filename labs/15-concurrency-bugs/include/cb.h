@@ -141,7 +141,61 @@ void event_set(struct event *e);
 void event_wait(struct event *e);
 
 /* ================================================================== */
-/* Lockdep: a lock-order checker                     src/lockdep.c, Task 6 */
+/* A Treiber stack (ABA)                             src/tstack.c, Task 6 */
+/* ================================================================== */
+
+/* A lock-free stack of nodes from a pool the caller owns. A popped node
+ * is the caller's until it pushes it again (on this stack or not): nodes
+ * are reused at once, never freed while the stack is in use. */
+
+#define TS_MAX_NODES 1024
+
+struct ts_node {
+    atomic_uint next;  /* index + 1 of the node below it, 0: none; written
+                          by the pusher before the CAS that publishes the
+                          node, read by poppers (relaxed: the CAS on top
+                          orders it) */
+    long value;        /* the caller's */
+};
+
+struct tstack {
+    _Atomic uint64_t top;   /* the low 32 bits: index + 1 of the top node,
+                               0 when empty; the high 32 bits are yours to
+                               use (0 after tstack_init) */
+    struct ts_node *pool;   /* the nodes; set at init */
+    unsigned npool;         /* <= TS_MAX_NODES */
+};
+
+void tstack_init(struct tstack *s, struct ts_node *pool, unsigned npool);
+/* Push node idx (< npool, owned by the caller). Lock-free. */
+void tstack_push(struct tstack *s, unsigned idx);
+/* Pop: the index of the node that was on top, now the caller's; -1 when
+ * empty. Lock-free; never hands one node to two callers. */
+int tstack_pop(struct tstack *s);
+
+/* ================================================================== */
+/* A reference-counted message (use after free)         src/msg.c, Task 7 */
+/* ================================================================== */
+
+struct msg {
+    atomic_int refs;                   /* holders; the message is released
+                                          exactly once, when the last
+                                          holder lets go */
+    void (*release)(struct msg *m);    /* called once, by the last unref */
+    long payload;
+};
+
+/* A new message with one reference, NULL if out of memory. release (not
+ * NULL) frees it: the caller's function, called once. */
+struct msg *msg_new(long payload, void (*release)(struct msg *m));
+/* Another reference for a holder that has one. */
+void msg_ref(struct msg *m);
+/* Drop the caller's reference; the last one calls m->release(m). After
+ * it, the caller must not touch m. Any number of holders at once. */
+void msg_unref(struct msg *m);
+
+/* ================================================================== */
+/* Lockdep: a lock-order checker                     src/lockdep.c, Task 8 */
 /* ================================================================== */
 
 /* Threads and locks are small numbers. Before a thread acquires a lock it

@@ -10,6 +10,9 @@
  *                   step functions, one step per tick, no real threads
  *   polite stepper  two real threads whose fork operations run in strict
  *                   alternation, one step each in turn
+ *   race windows    cb_window(), a call the stack and the refcount make at
+ *                   the point where a preemption hurts most; the tests hook
+ *                   it to make the unlucky interleaving happen every run
  */
 #ifndef CB_KIT_H
 #define CB_KIT_H
@@ -160,5 +163,21 @@ void pp_put(struct pp *p, int me, int f);
 void pp_pause(struct pp *p, int me, int ticks);
 /* A random number from p->rng[me] (xorshift), for backoff. */
 uint32_t pp_random(struct pp *p, int me);
+
+/* ================================================================== */
+/* Race windows                                        src/kit_window.c */
+/* ================================================================== */
+
+enum cb_site {
+    CB_SITE_TSTACK_POP,  /* tstack_pop: top and its next read, before the CAS */
+    CB_SITE_MSG_UNREF,   /* msg_unref: between its two looks at the count */
+};
+
+/* The modules call it at the site; it runs the test's hook, if any (a
+ * no-op otherwise). Keep the call where the skeleton has it, or drop it
+ * if your fix has no such window any more. obj: the stack or message. */
+void cb_window(enum cb_site site, void *obj);
+typedef void (*cb_window_fn)(enum cb_site site, void *obj, void *arg);
+void cb_set_window(cb_window_fn fn, void *arg);
 
 #endif

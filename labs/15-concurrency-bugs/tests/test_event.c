@@ -22,7 +22,7 @@ static void *waiter(void *arg)
     return NULL;
 }
 
-TL_TEST(event_set_wakes_sleeper, 6, 30, "event lostwakeup")
+TL_TEST(event_set_wakes_sleeper, 5, 30, "event lostwakeup")
 {
     event_init(&ev);
     tl_delay_waits(GAP_NS, 1); /* the waiter's waits, not this thread's */

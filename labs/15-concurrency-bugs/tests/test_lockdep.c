@@ -5,9 +5,9 @@
  */
 #include "cb_test.h"
 
-#define T6 "Task 6 (src/lockdep.c)"
+#define T6 "Task 8 (src/lockdep.c)"
 
-TL_TEST(ld_two_lock_cycle, 5, 10, "lockdep")
+TL_TEST(ld_two_lock_cycle, 4, 10, "lockdep")
 {
     ld_replay("A then B, later B then A",
               "T1 acquire A\n"
@@ -28,7 +28,7 @@ TL_TEST(ld_two_lock_cycle, 5, 10, "lockdep")
               T6);
 }
 
-TL_TEST(ld_consistent_nesting_quiet, 5, 10, "lockdep")
+TL_TEST(ld_consistent_nesting_quiet, 4, 10, "lockdep")
 {
     ld_replay("one order A < B < C < D, many threads and subsets",
               "T1 acquire A\nT1 acquire B\nT1 acquire C\nT1 acquire D\n"
@@ -46,7 +46,7 @@ TL_TEST(ld_consistent_nesting_quiet, 5, 10, "lockdep")
               T6);
 }
 
-TL_TEST(ld_three_and_longer_cycles, 6, 10, "lockdep")
+TL_TEST(ld_three_and_longer_cycles, 4, 10, "lockdep")
 {
     ld_replay("three threads, three locks (dining philosophers)",
               "T1 acquire A\nT1 acquire B\nT1 release B\nT1 release A\n"
@@ -68,7 +68,7 @@ TL_TEST(ld_three_and_longer_cycles, 6, 10, "lockdep")
               T6);
 }
 
-TL_TEST(ld_recursive_and_duplicate_edges, 4, 10, "lockdep")
+TL_TEST(ld_recursive_and_duplicate_edges, 3, 10, "lockdep")
 {
     ld_replay("a lock taken twice by one thread",
               "T1 acquire A\nT1 acquire A !\nT1 release A\n",
@@ -83,7 +83,7 @@ TL_TEST(ld_recursive_and_duplicate_edges, 4, 10, "lockdep")
               T6);
 }
 
-TL_TEST(ld_errors_and_release_order, 3, 10, "lockdep")
+TL_TEST(ld_errors_and_release_order, 2, 10, "lockdep")
 {
     static struct lockdep ld;
     tl_check(ld_init(&ld) == 0, "ld_init failed");
@@ -166,7 +166,7 @@ static void *nester(void *arg)
     return NULL;
 }
 
-TL_TEST(ld_threads_concurrently, 3, 60, "lockdep race")
+TL_TEST(ld_threads_concurrently, 2, 60, "lockdep race")
 {
     tl_check(ld_init(&shared_ld) == 0, "ld_init failed");
     nest_seed = tl_seed();

@@ -40,7 +40,7 @@ static void *side_main(void *arg)
     return NULL;
 }
 
-TL_TEST(polite_pair_makes_progress, 7, 60, "polite livelock")
+TL_TEST(polite_pair_makes_progress, 6, 60, "polite livelock")
 {
     pp_init(&pair, tl_seed());
     pp_begin(&pair, 0);

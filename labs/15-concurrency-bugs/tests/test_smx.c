@@ -38,7 +38,7 @@ static void inversion_run(struct inversion *v)
              "Hint: handout " T3 ".", v->s.trace);
 }
 
-TL_TEST(prio_high_not_starved, 6, 10, "smx inversion")
+TL_TEST(prio_high_not_starved, 5, 10, "smx inversion")
 {
     static struct inversion v;
     inversion_run(&v);
@@ -54,7 +54,7 @@ TL_TEST(prio_high_not_starved, 6, 10, "smx inversion")
              v.l.prio, v.h.prio, v.mid.prio);
 }
 
-TL_TEST(prio_boost_ends_at_unlock, 4, 10, "smx inversion")
+TL_TEST(prio_boost_ends_at_unlock, 3, 10, "smx inversion")
 {
     static struct inversion v;
     inversion_run(&v);

@@ -3,7 +3,7 @@
  */
 #include "../tests/cb_test.h"
 
-#define T6 "Task 6 (src/lockdep.c)"
+#define T6 "Task 8 (src/lockdep.c)"
 
 TL_TEST(ld_hidden_traces, 10, 20, "lockdep")
 {

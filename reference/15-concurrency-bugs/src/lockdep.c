@@ -1,5 +1,5 @@
 /*
- * lockdep.c - Task 6: report a lock-order cycle before it deadlocks.
+ * lockdep.c - Task 8: report a lock-order cycle before it deadlocks.
  *
  * The graph: a node per lock, an edge h -> a each time a thread acquired a
  * while holding h. If every thread nests its locks in one order, the graph
@@ -104,13 +104,13 @@ int ld_acquire(struct lockdep *ld, int thread, int lock, struct ld_cycle *cyc)
     CB_ASSERT(pthread_mutex_unlock(&ld->lock) == 0);
     return rc;
 #else
-    /* TODO 6.1: check the arguments (EINVAL), then under ld->lock: a lock
+    /* TODO 8.1: check the arguments (EINVAL), then under ld->lock: a lock
      * the thread holds already is a cycle of one (EDEADLK, n = 1); ENOMEM
      * if it holds LD_MAX_HELD locks.
-     * TODO 6.2: search the recorded edges from `lock`; reaching a lock the
+     * TODO 8.2: search the recorded edges from `lock`; reaching a lock the
      * thread holds means the new edges would close a cycle: fill *cyc
      * (cb.h says how) and return EDEADLK without recording anything.
-     * TODO 6.3: otherwise record held -> lock for every held lock (once
+     * TODO 8.3: otherwise record held -> lock for every held lock (once
      * each) and push lock on the thread's held list. */
     (void)ld;
     (void)thread;
@@ -138,7 +138,7 @@ int ld_release(struct lockdep *ld, int thread, int lock)
     CB_ASSERT(pthread_mutex_unlock(&ld->lock) == 0);
     return rc;
 #else
-    /* TODO 6.4: EINVAL for bad indexes; under ld->lock, remove lock from
+    /* TODO 8.4: EINVAL for bad indexes; under ld->lock, remove lock from
      * the thread's held list (any position, keep the others in order), or
      * return EPERM if the thread does not hold it. */
     (void)ld;

@@ -25,7 +25,7 @@ static void *xfer_main(void *arg)
     return NULL;
 }
 
-TL_TEST(bank_crossed_transfers_finish, 7, 30, "bank deadlock")
+TL_TEST(bank_crossed_transfers_finish, 6, 30, "bank deadlock")
 {
     static struct bank b;
     int rc = bank_init(&b, 4, 100);
@@ -104,7 +104,7 @@ static void *stress_main(void *arg)
     return NULL;
 }
 
-TL_TEST(bank_stress_exact_balances, 5, 60, "bank deadlock stress")
+TL_TEST(bank_stress_exact_balances, 4, 60, "bank deadlock stress")
 {
     static struct bank b;
     tl_check(bank_init(&b, NACCT, 200) == 0, "bank_init failed");

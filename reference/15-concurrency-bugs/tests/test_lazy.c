@@ -45,7 +45,7 @@ static void *reader(void *arg)
     return NULL;
 }
 
-TL_TEST(lazy_table_complete_when_seen, 5, 60, "lazy race")
+TL_TEST(lazy_table_complete_when_seen, 4, 60, "lazy race")
 {
     lazy_primes_init(&lp);
     struct worker w[NREADERS + 1];
