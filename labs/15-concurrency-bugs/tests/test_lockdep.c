@@ -97,6 +97,7 @@ TL_TEST(ld_errors_and_release_order, 2, 10, "lockdep")
     tl_expect_rc(ld_acquire(&ld, -1, 0, &c), EINVAL, "ld_acquire(thread -1)", "out of range.");
     tl_expect_rc(ld_release(&ld, 0, -1), EINVAL, "ld_release(lock -1)", "out of range.");
     tl_expect_rc(ld_release(&ld, LD_MAX_THREADS, 0), EINVAL, "ld_release(thread LD_MAX_THREADS)", "out of range.");
+    tl_expect_rc(ld_release(&ld, 0, LD_MAX_LOCKS), EINVAL, "ld_release(lock LD_MAX_LOCKS)", "out of range.");
     /* Fill T0 up to LD_MAX_HELD, release out of order, nothing reported. */
     for (int l = 2; l <= LD_MAX_HELD; l++)
         tl_expect_ok(ld_acquire(&ld, 0, l, NULL), "ld_acquire while nesting deeper", T6);

@@ -24,6 +24,10 @@ static void count_release(struct msg *m)
     long i = m->payload;
     if (i >= 0 && i < NMSG)
         atomic_fetch_add(&released[i], 1);
+    /* Poison it, as a free would: a holder that still reads the payload
+     * sees -1, and ThreadSanitizer sees this write race with that read
+     * unless the count's memory orders put every holder's reads first. */
+    m->payload = -1;
     if (REALLY_FREE)
         free(m);
 }
