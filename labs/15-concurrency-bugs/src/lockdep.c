@@ -56,11 +56,9 @@ int ld_acquire(struct lockdep *ld, int thread, int lock, struct ld_cycle *cyc)
 
 int ld_release(struct lockdep *ld, int thread, int lock)
 {
+    (void)ld, (void)thread, (void)lock;
     /* TODO 8.4: EINVAL for bad indexes; under ld->lock, remove lock from
      * the thread's held list (any position, keep the others in order), or
      * return EPERM if the thread does not hold it. */
-    (void)ld;
-    (void)thread;
-    (void)lock;
     return ENOSYS;
 }

@@ -46,17 +46,16 @@ static void free_kept(int n)
 static __thread int win_armed;
 static struct worker other;
 
+/* Let the other holder's whole unref run inside this one's window. */
 static void unref_hook(enum cb_site site, void *obj, void *arg)
 {
-    (void)obj;
     (void)arg;
-    if (site != CB_SITE_MSG_UNREF || !win_armed)
-        return;
-    win_armed = 0;
-    /* Let the other holder's whole unref run inside this one's window. */
-    double end = tl_now() + hang_secs();
-    while (!atomic_load(&other.done) && tl_now() < end)
-        sched_yield();
+    if (site == CB_SITE_MSG_UNREF && win_armed && obj == msgs[0]) {
+        double end = tl_now() + hang_secs();
+        win_armed = 0;
+        while (tl_now() < end && !atomic_load(&other.done))
+            sched_yield();
+    }
 }
 
 static atomic_int go;

@@ -130,20 +130,18 @@ int ld_release(struct lockdep *ld, int thread, int lock)
     int n = ld->nheld[thread], i = 0;
     while (i < n && held[i] != lock)
         i++;
-    int rc = i < n ? 0 : EPERM;
-    if (!rc) {
+    int found = i < n;
+    if (found) {
         memmove(&held[i], &held[i + 1], (size_t)(n - i - 1) * sizeof held[0]);
         ld->nheld[thread] = n - 1;
     }
     CB_ASSERT(pthread_mutex_unlock(&ld->lock) == 0);
-    return rc;
+    return found ? 0 : EPERM;
 #else
+    (void)ld, (void)thread, (void)lock;
     /* TODO 8.4: EINVAL for bad indexes; under ld->lock, remove lock from
      * the thread's held list (any position, keep the others in order), or
      * return EPERM if the thread does not hold it. */
-    (void)ld;
-    (void)thread;
-    (void)lock;
     return ENOSYS;
 #endif
 }
