@@ -1,11 +1,12 @@
 /*
  * gmp.c - Gs, Ms, Ps and the scheduler (Go: runtime/proc.go).
  *
- * Each P is held by one M for the runtime's whole life (no syscall handoff
- * yet). An M loops in schedule(): find a runnable G (findrunnable), switch
+ * An M loops in schedule(): find a runnable G (findrunnable), switch
  * to it, and when the G switches back do what it asked (m->after): queue
  * it, finish its park, or bury it. A G never queues itself: until its
- * registers are saved another M could resume it half-saved.
+ * registers are saved another M could resume it half-saved. An M keeps
+ * its P until its G enters a system call; then sysmon (a thread of its
+ * own) may retake the P and hand it to another M (M6).
  */
 #include "gmp_internal.h"
 
@@ -27,6 +28,8 @@ struct gmp_sched gmp_sched = {
     .idle = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER,
     .pollock = PTHREAD_MUTEX_INITIALIZER,
+    .mpark = PTHREAD_COND_INITIALIZER,
+    .sysmon_cond = PTHREAD_COND_INITIALIZER,
     .epfd = -1,
     .breakfd = -1,
 };
@@ -213,8 +216,14 @@ static void netpoll_break(void)
         gmp_panic("netpoll break: write to the eventfd failed (errno %d)", errno);
 }
 
+static struct gmp_p *pidleget(void);
+static void startm(struct gmp_p *p);
+
 /* wakep: tell one idle M there is new work (see struct gmp_sched); an M
- * blocked in epoll_wait is idle too: break its poll. */
+ * blocked in epoll_wait is idle too: break its poll. With no M idle but
+ * a P idle (sysmon put it there: no work then), start an M on that P.
+ * The queueing came before, under a lock that handoffp's last look for
+ * work also takes: either handoffp saw the work, or we see its P. */
 static void wakep(void)
 {
     atomic_fetch_add(&gmp_sched.work_seq, 1);
@@ -224,6 +233,10 @@ static void wakep(void)
         if (gmp_sched.polling)
             netpoll_break();
         GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    } else if (atomic_load(&gmp_sched.npidle) > 0) {
+        struct gmp_p *p = pidleget();
+        if (p)
+            startm(p);
     }
 }
 
@@ -510,8 +523,8 @@ static int poll_delay_locked(void)
     return d > INT_MAX ? INT_MAX : (int)d;
 }
 
-/* The idle condvar measures timed waits on CLOCK_MONOTONIC, the timers'
- * clock. Set once, before any M exists. */
+/* The idle condvar (and sysmon's) measure timed waits on CLOCK_MONOTONIC,
+ * the timers' clock. Set once, before any M exists. */
 static pthread_once_t idle_once = PTHREAD_ONCE_INIT;
 static void idle_init(void)
 {
@@ -520,6 +533,8 @@ static void idle_init(void)
     GMP_OK(pthread_condattr_setclock(&a, CLOCK_MONOTONIC));
     GMP_OK(pthread_cond_destroy(&gmp_sched.idle));
     GMP_OK(pthread_cond_init(&gmp_sched.idle, &a));
+    GMP_OK(pthread_cond_destroy(&gmp_sched.sysmon_cond));
+    GMP_OK(pthread_cond_init(&gmp_sched.sysmon_cond, &a));
     GMP_OK(pthread_condattr_destroy(&a));
 }
 
@@ -627,6 +642,177 @@ static struct gmp_g *gfget(void)
     return g;
 }
 
+/* ------------------------------------------------------------------ */
+/* Task 6.2: idle Ps and Ms, handoffp (Go: pidleput, startm, stopm)    */
+/* ------------------------------------------------------------------ */
+
+/* pidleput: p is held by no M from now on. sched.lock held. */
+static void pidleput_locked(struct gmp_p *p)
+{
+    atomic_store_explicit(&p->status, P_IDLE, memory_order_relaxed);
+    p->link = gmp_sched.pidle;
+    gmp_sched.pidle = p;
+    atomic_fetch_add(&gmp_sched.npidle, 1);
+}
+
+/* pidleget: an idle P, now P_RUNNING and the caller's, or NULL. */
+static struct gmp_p *pidleget(void)
+{
+    if (atomic_load(&gmp_sched.npidle) == 0)
+        return NULL;
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    struct gmp_p *p = gmp_sched.pidle;
+    if (p) {
+        gmp_sched.pidle = p->link;
+        p->link = NULL;
+        atomic_fetch_sub(&gmp_sched.npidle, 1);
+        GMP_ASSERT(atomic_load_explicit(&p->status, memory_order_relaxed) == P_IDLE);
+        atomic_store_explicit(&p->status, P_RUNNING, memory_order_relaxed);
+    }
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    return p;
+}
+
+void *gmp_mstart(void *arg);
+
+/* startm: run p on an M: one from midle, else a new one (at most
+ * GMP_MAXM); with neither, or once stopping, p goes idle (an exitsyscall
+ * or a later wakep picks it up). p is held by nobody (P_IDLE). */
+static void startm(struct gmp_p *p)
+{
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    struct gmp_m *m = gmp_sched.midle;
+    if (!atomic_load(&gmp_sched.stop) && m) {
+        gmp_sched.midle = m->mlink;
+        m->mlink = NULL;
+        atomic_store_explicit(&p->status, P_RUNNING, memory_order_relaxed);
+        m->nextp = p; /* read by m under this lock */
+        GMP_OK(pthread_cond_broadcast(&gmp_sched.mpark));
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        return;
+    }
+    if (!atomic_load(&gmp_sched.stop) && gmp_sched.mcount < GMP_MAXM) {
+        m = &gmp_sched.allm[gmp_sched.mcount];
+        memset(m, 0, sizeof *m);
+        m->id = gmp_sched.mcount;
+        m->p = p;
+        m->rng = 0x9E3779B97F4A7C15ull * (uint64_t)(m->id + 1);
+        atomic_store_explicit(&p->status, P_RUNNING, memory_order_relaxed);
+        if (pthread_create(&m->thread, NULL, gmp_mstart, m) == 0) {
+            gmp_sched.mcount++;
+            GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+            return;
+        }
+    }
+    pidleput_locked(p);
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+}
+
+/* stopm: an M with no P sleeps on midle until startm hands it one (it
+ * returns with m->p set) or the runtime stops (m->p stays NULL). */
+static void stopm(struct gmp_m *m)
+{
+    GMP_ASSERT(m->p == NULL);
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    if (!atomic_load(&gmp_sched.stop)) {
+        m->mlink = gmp_sched.midle;
+        gmp_sched.midle = m;
+        while (!m->nextp && !atomic_load(&gmp_sched.stop))
+            GMP_OK(pthread_cond_wait(&gmp_sched.mpark, &gmp_sched.lock));
+    }
+    m->p = m->nextp;
+    m->nextp = NULL;
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+}
+
+/* handoffp: p was just retaken from a syscall (P_IDLE, nobody's). Work
+ * for it anywhere (its own queue, the global queue, timers, Gs waiting on
+ * fds): start an M on it. None: it goes idle, and the look at the global
+ * queue happens under the lock a queueing's wakep takes after it. */
+static void handoffp(struct gmp_p *p)
+{
+    GMP_OK(pthread_mutex_lock(&p->lock));
+    int local = p->runnext != NULL || p->tail != p->head;
+    GMP_OK(pthread_mutex_unlock(&p->lock));
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    if (!local && gmp_sched.runq_head == NULL && gmp_sched.ntimers == 0 &&
+        atomic_load(&gmp_sched.npollwait) == 0) {
+        pidleput_locked(p);
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        return;
+    }
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    startm(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Task 6.2: sysmon and retake (Go: proc.go's sysmon, retake)          */
+/* ------------------------------------------------------------------ */
+
+/* retake: every P in a syscall since sysmon's last look (the same
+ * syscalltick as then) is taken (CAS SYSCALL -> IDLE, against
+ * exitsyscall's CAS SYSCALL -> RUNNING) and handed off. How many. */
+static int retake(void)
+{
+    int n = 0;
+    for (int i = 0; i < gmp_sched.nprocs; i++) {
+        struct gmp_p *p = &gmp_sched.allp[i];
+        if (atomic_load_explicit(&p->status, memory_order_acquire) != P_SYSCALL)
+            continue;
+        uint32_t t = atomic_load_explicit(&p->syscalltick, memory_order_relaxed);
+        if (p->sysmon_syscalltick != t) {
+            p->sysmon_syscalltick = t; /* first seen: one more tick */
+            continue;
+        }
+        int expect = P_SYSCALL;
+        if (!atomic_compare_exchange_strong_explicit(&p->status, &expect, P_IDLE,
+                                                     memory_order_acq_rel,
+                                                     memory_order_acquire))
+            continue; /* its G came back first */
+        atomic_fetch_add_explicit(&gmp_sched.handoffs, 1, memory_order_relaxed);
+        handoffp(p);
+        n++;
+    }
+    return n;
+}
+
+#define SYSMON_MIN_NS 20000LL      /* 20 us, as Go */
+#define SYSMON_MAX_NS 10000000LL   /* 10 ms, as Go */
+
+/* sysmon: a kernel thread with no P. It ticks every 20 us while it finds
+ * work, and after 50 idle ticks doubles its delay up to 10 ms (Go's
+ * backoff). It waits on a CLOCK_MONOTONIC condvar, so teardown wakes it
+ * at once. */
+static void *sysmon(void *arg)
+{
+    (void)arg;
+    long long delay = SYSMON_MIN_NS;
+    int idle = 0;
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    while (!atomic_load(&gmp_sched.stop)) {
+        long long when = gmp_nanotime() + delay;
+        struct timespec ts = {(time_t)(when / 1000000000LL),
+                              (long)(when % 1000000000LL)};
+        int rc = pthread_cond_timedwait(&gmp_sched.sysmon_cond, &gmp_sched.lock, &ts);
+        if (rc != 0 && rc != ETIMEDOUT)
+            gmp_panic("sysmon: pthread_cond_timedwait failed with error %d", rc);
+        if (atomic_load(&gmp_sched.stop))
+            break;
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        int n = retake();
+        GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+        idle = n ? 0 : idle + 1;
+        if (idle == 0)
+            delay = SYSMON_MIN_NS;
+        else if (idle > 50)
+            delay *= 2;
+        if (delay > SYSMON_MAX_NS)
+            delay = SYSMON_MAX_NS;
+    }
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    return NULL;
+}
+
 /* The G switched back to g0: do what it asked. */
 static void after_switch(struct gmp_m *m, struct gmp_g *g)
 {
@@ -653,6 +839,22 @@ static void after_switch(struct gmp_m *m, struct gmp_g *g)
         }
         break;
     }
+    case AFTER_EXITSYSCALL: {
+        /* exitsyscall0: the G is back from its syscall and its P was
+           retaken; an idle P runs it here, else it waits in the global
+           queue and this M sleeps with no P */
+        struct gmp_p *p = pidleget();
+        g->status = G_RUNNABLE;
+        if (p) {
+            m->p = p;
+            runqput(p, g, 1);
+        } else {
+            globrunqput(g);
+            wakep();
+            stopm(m);
+        }
+        break;
+    }
     case AFTER_EXIT:
         gfput(g);
         atomic_fetch_add_explicit(&gmp_sched.exited, 1, memory_order_relaxed);
@@ -676,8 +878,10 @@ void *gmp_mstart(void *arg)
     struct gmp_m *m = arg;
     tls_m = m;
     m->g0_fiber = GMP_FIBER_SELF();
-    struct gmp_p *p = m->p;
     for (;;) { /* schedule() */
+        struct gmp_p *p = m->p; /* a stopm may have changed it */
+        if (!p)
+            break; /* stopm returns without a P only when stopping */
         struct gmp_g *g = NULL;
         checktimers();
         /* fairness: every 61st tick the global queue has the first look */
@@ -716,7 +920,12 @@ void *gmp_mstart(void *arg)
      * TODO 5.2: with Gs parked on fds, findrunnable polls epoll without
      *           blocking before it steals; one idle M blocks in
      *           epoll_wait (until the earliest timer) instead of the
-     *           condvar, and wakep breaks it (write the eventfd). */
+     *           condvar, and wakep breaks it (write the eventfd).
+     * TODO 6.2: m->p may change: re-read it every round; a G back from a
+     *           syscall with no P (AFTER_EXITSYSCALL) takes an idle P, or
+     *           goes to the global queue while this M sleeps with no P
+     *           (stopm) until startm gives it one. wakep starts an M on
+     *           an idle P when no M is idle. */
     (void)tls_m;
     return arg;
 #endif
@@ -800,7 +1009,7 @@ void gmp_ready(struct gmp_g *g)
     atomic_store_explicit(&g->park, PARK_NONE, memory_order_relaxed);
     g->status = G_RUNNABLE;
     struct gmp_m *m = getm();
-    if (m && m->curg) {
+    if (m && m->curg && m->p) {
         runqput(m->p, g, 1);
     } else {
         globrunqput(g);
@@ -811,6 +1020,68 @@ void gmp_ready(struct gmp_g *g)
      *           it was ASLEEP, queue it yourself: your P's runnext from a
      *           G, the global queue from outside, and wake an idle M. */
     gmp_panic("gmp_ready is not written yet: handout Task 2.1");
+#endif
+}
+
+/* ================================================================== */
+/* Task 6.1: system calls (Go: entersyscall, exitsyscall)              */
+/* ================================================================== */
+
+void gmp_entersyscall(void)
+{
+#ifdef SOLUTION
+    must_g("gmp_entersyscall");
+    struct gmp_m *m = getm();
+    struct gmp_p *p = m->p;
+    if (!p)
+        gmp_panic("gmp_entersyscall inside gmp_entersyscall (a syscall "
+                  "bracket cannot nest)");
+    /* the P stays this M's oldp, marked: sysmon may take it from now on */
+    m->oldp = p;
+    m->p = NULL;
+    atomic_fetch_add_explicit(&p->syscalltick, 1, memory_order_relaxed);
+    /* release: pairs with retake's acquire load (it sees the new tick
+       and everything this M did with the P) */
+    atomic_store_explicit(&p->status, P_SYSCALL, memory_order_release);
+#else
+    /* TODO 6.1: from a G only. Leave the P attached as m->oldp, m->p =
+     *           NULL, bump p->syscalltick, then publish p->status =
+     *           P_SYSCALL (release): from now on sysmon may retake it. */
+    gmp_panic("gmp_entersyscall is not written yet: handout Task 6.1");
+#endif
+}
+
+void gmp_exitsyscall(void)
+{
+#ifdef SOLUTION
+    must_g("gmp_exitsyscall");
+    struct gmp_m *m = getm();
+    struct gmp_p *p = m->oldp;
+    if (!p)
+        gmp_panic("gmp_exitsyscall without gmp_entersyscall");
+    m->oldp = NULL;
+    int expect = P_SYSCALL;
+    /* fast path: our P is still ours (sysmon's retake CASes the same
+       word: exactly one of us wins) */
+    if (atomic_compare_exchange_strong_explicit(&p->status, &expect, P_RUNNING,
+                                                memory_order_acq_rel,
+                                                memory_order_acquire)) {
+        m->p = p;
+        return;
+    }
+    /* retaken: any idle P will do */
+    if ((p = pidleget())) {
+        m->p = p;
+        return;
+    }
+    /* none: g0 tries once more, else queues us globally and stops */
+    mcall(AFTER_EXITSYSCALL);
+#else
+    /* TODO 6.1: CAS m->oldp's status P_SYSCALL -> P_RUNNING and keep it;
+     *           if sysmon took it, take an idle P (pidleget); if there is
+     *           none, switch to g0 (AFTER_EXITSYSCALL), which puts the G
+     *           on the global queue and parks the M (stopm). */
+    gmp_panic("gmp_exitsyscall is not written yet: handout Task 6.1");
 #endif
 }
 
@@ -1032,7 +1303,7 @@ gmp_g *gmp_go(void (*fn)(void *), void *arg)
     atomic_fetch_add_explicit(&gmp_sched.live, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&gmp_sched.spawned, 1, memory_order_relaxed);
     struct gmp_m *m = getm();
-    if (m && m->curg) {
+    if (m && m->curg && m->p) {
         runqput(m->p, g, 1); /* newproc: runqput(pp, newg, true) */
     } else {
         globrunqput(g);
@@ -1058,7 +1329,7 @@ long gmp_goid(void)
 int gmp_procid(void)
 {
     struct gmp_m *m = getm();
-    return m && m->curg ? m->p->id : -1;
+    return m && m->curg && m->p ? m->p->id : -1;
 }
 
 /* ================================================================== */
@@ -1086,16 +1357,28 @@ static void collect(struct gmp_stats *s)
     s->stacks = atomic_load_explicit(&gmp_sched.stacks, memory_order_relaxed);
     s->timers_fired = atomic_load_explicit(&gmp_sched.timers_fired, memory_order_relaxed);
     s->polls = atomic_load_explicit(&gmp_sched.polls, memory_order_relaxed);
+    s->handoffs = atomic_load_explicit(&gmp_sched.handoffs, memory_order_relaxed);
+    s->ms = (unsigned long)gmp_sched.mcount; /* sched.lock held */
 }
 
-/* Stop the first n Ms, free Ps, Ms and dead Gs. sched.lock NOT held. */
-static void teardown(int n)
+/* Stop sysmon and every M started, free Ps, Ms and dead Gs. sched.lock
+ * NOT held. */
+static void teardown(void)
 {
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     atomic_store(&gmp_sched.stop, 1);
     GMP_OK(pthread_cond_broadcast(&gmp_sched.idle));
+    GMP_OK(pthread_cond_broadcast(&gmp_sched.mpark));
+    GMP_OK(pthread_cond_signal(&gmp_sched.sysmon_cond));
     if (gmp_sched.polling)
         netpoll_break();
+    int sysmon_up = gmp_sched.sysmon_up;
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    /* sysmon first: after it, and with stop set, no M is started */
+    if (sysmon_up)
+        GMP_OK(pthread_join(gmp_sched.sysmon, NULL));
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    int n = gmp_sched.mcount;
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
     for (int i = 0; i < n; i++)
         GMP_OK(pthread_join(gmp_sched.allm[i].thread, NULL));
@@ -1108,7 +1391,9 @@ static void teardown(int n)
         gmp_stack_free(g);
         free(g);
     }
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     collect(&last_stats);
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
     /* gmp_after timers nobody waited for: dropped (their channels are
        the caller's to free) */
     free(gmp_sched.timers);
@@ -1122,6 +1407,11 @@ static void teardown(int n)
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     gmp_sched.allp = NULL;
     gmp_sched.allm = NULL;
+    gmp_sched.mcount = 0;
+    gmp_sched.midle = NULL;
+    gmp_sched.pidle = NULL;
+    atomic_store(&gmp_sched.npidle, 0);
+    gmp_sched.sysmon_up = 0;
     gmp_sched.up = 0;
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
 }
@@ -1164,7 +1454,7 @@ int gmp_start(int nprocs)
     else if (nprocs < 1 || nprocs > GMP_MAXPROCS)
         err = EINVAL;
     else if (!(ps = calloc((size_t)nprocs, sizeof *ps)) ||
-             !(ms = calloc((size_t)nprocs, sizeof *ms)))
+             !(ms = calloc(GMP_MAXM, sizeof *ms)))
         err = ENOMEM;
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     if (!err && gmp_sched.up)
@@ -1182,6 +1472,7 @@ int gmp_start(int nprocs)
     for (int i = 0; i < nprocs; i++) {
         ps[i].id = i;
         GMP_OK(pthread_mutex_init(&ps[i].lock, NULL));
+        atomic_store_explicit(&ps[i].status, P_RUNNING, memory_order_relaxed);
         ms[i].id = i;
         ms[i].p = &ps[i];
         ms[i].rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
@@ -1198,22 +1489,37 @@ int gmp_start(int nprocs)
     atomic_store(&gmp_sched.g_parks, 0);
     atomic_store(&gmp_sched.timers_fired, 0);
     atomic_store(&gmp_sched.polls, 0);
+    atomic_store(&gmp_sched.handoffs, 0);
+    atomic_store(&gmp_sched.npidle, 0);
+    gmp_sched.midle = NULL;
+    gmp_sched.pidle = NULL;
     atomic_store_explicit(&gmp_sched.timer0, LLONG_MAX, memory_order_relaxed);
     ever_started = 1;
+    /* the Ms and sysmon start under the lock: mcount and sysmon_up are
+       exact when teardown reads them */
+    int rc = 0;
+    for (gmp_sched.mcount = 0; gmp_sched.mcount < nprocs; gmp_sched.mcount++)
+        if ((rc = pthread_create(&ms[gmp_sched.mcount].thread, NULL, gmp_mstart,
+                                 &ms[gmp_sched.mcount])) != 0)
+            break;
+    if (rc == 0 && (rc = pthread_create(&gmp_sched.sysmon, NULL, sysmon, NULL)) == 0)
+        gmp_sched.sysmon_up = 1;
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
-    for (int i = 0; i < nprocs; i++) {
-        int rc = pthread_create(&ms[i].thread, NULL, gmp_mstart, &ms[i]);
-        if (rc != 0) {
-            teardown(i);
-            errno = rc;
-            return -1;
-        }
+    if (rc != 0) {
+        teardown();
+        errno = rc;
+        return -1;
     }
     return 0;
 #else
     /* TODO 1.7: check the caller and nprocs, make the Ps and Ms, one
      *           pthread per M running gmp_mstart; undo it all on failure.
-     * TODO 5.2: and the epoll instance with its break eventfd. */
+     * TODO 5.2: and the epoll instance with its break eventfd.
+     * TODO 6.2: and sysmon, a kernel thread of its own (no P) that ticks
+     *           on a CLOCK_MONOTONIC timed wait (20 us, backing off to
+     *           10 ms) and retakes Ps left in P_SYSCALL for a whole tick
+     *           (handoffp: startm if there is work, else the idle list).
+     *           Ms are now started on demand too (at most GMP_MAXM). */
     errno = ENOSYS;
     return -1;
 #endif
@@ -1236,7 +1542,7 @@ int gmp_wait(void)
         errno = err;
         return -1;
     }
-    teardown(gmp_sched.nprocs);
+    teardown();
     return 0;
 #else
     /* TODO 1.7: wait on gmp_sched.done until no G is live, then stop the
