@@ -1,11 +1,12 @@
 /*
  * gmp.c - Gs, Ms, Ps and the scheduler (Go: runtime/proc.go).
  *
- * Each P is held by one M for the runtime's whole life (no syscall handoff
- * yet). An M loops in schedule(): find a runnable G (findrunnable), switch
+ * An M loops in schedule(): find a runnable G (findrunnable), switch
  * to it, and when the G switches back do what it asked (m->after): queue
  * it, finish its park, or bury it. A G never queues itself: until its
- * registers are saved another M could resume it half-saved.
+ * registers are saved another M could resume it half-saved. An M keeps
+ * its P until its G enters a system call; then sysmon (a thread of its
+ * own) may retake the P and hand it to another M (M6).
  */
 #include "gmp_internal.h"
 
@@ -27,6 +28,8 @@ struct gmp_sched gmp_sched = {
     .idle = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER,
     .pollock = PTHREAD_MUTEX_INITIALIZER,
+    .mpark = PTHREAD_COND_INITIALIZER,
+    .sysmon_cond = PTHREAD_COND_INITIALIZER,
     .epfd = -1,
     .breakfd = -1,
 };
@@ -131,7 +134,12 @@ void *gmp_mstart(void *arg)
      * TODO 5.2: with Gs parked on fds, findrunnable polls epoll without
      *           blocking before it steals; one idle M blocks in
      *           epoll_wait (until the earliest timer) instead of the
-     *           condvar, and wakep breaks it (write the eventfd). */
+     *           condvar, and wakep breaks it (write the eventfd).
+     * TODO 6.2: m->p may change: re-read it every round; a G back from a
+     *           syscall with no P (AFTER_EXITSYSCALL) takes an idle P, or
+     *           goes to the global queue while this M sleeps with no P
+     *           (stopm) until startm gives it one. wakep starts an M on
+     *           an idle P when no M is idle. */
     (void)tls_m;
     return arg;
 }
@@ -169,6 +177,27 @@ void gmp_ready(struct gmp_g *g)
      *           it was ASLEEP, queue it yourself: your P's runnext from a
      *           G, the global queue from outside, and wake an idle M. */
     gmp_panic("gmp_ready is not written yet: handout Task 2.1");
+}
+
+/* ================================================================== */
+/* Task 6.1: system calls (Go: entersyscall, exitsyscall)              */
+/* ================================================================== */
+
+void gmp_entersyscall(void)
+{
+    /* TODO 6.1: from a G only. Leave the P attached as m->oldp, m->p =
+     *           NULL, bump p->syscalltick, then publish p->status =
+     *           P_SYSCALL (release): from now on sysmon may retake it. */
+    gmp_panic("gmp_entersyscall is not written yet: handout Task 6.1");
+}
+
+void gmp_exitsyscall(void)
+{
+    /* TODO 6.1: CAS m->oldp's status P_SYSCALL -> P_RUNNING and keep it;
+     *           if sysmon took it, take an idle P (pidleget); if there is
+     *           none, switch to g0 (AFTER_EXITSYSCALL), which puts the G
+     *           on the global queue and parks the M (stopm). */
+    gmp_panic("gmp_exitsyscall is not written yet: handout Task 6.1");
 }
 
 /* ================================================================== */
@@ -258,7 +287,7 @@ long gmp_goid(void)
 int gmp_procid(void)
 {
     struct gmp_m *m = getm();
-    return m && m->curg ? m->p->id : -1;
+    return m && m->curg && m->p ? m->p->id : -1;
 }
 
 /* ================================================================== */
@@ -271,7 +300,12 @@ int gmp_start(int nprocs)
 {
     /* TODO 1.7: check the caller and nprocs, make the Ps and Ms, one
      *           pthread per M running gmp_mstart; undo it all on failure.
-     * TODO 5.2: and the epoll instance with its break eventfd. */
+     * TODO 5.2: and the epoll instance with its break eventfd.
+     * TODO 6.2: and sysmon, a kernel thread of its own (no P) that ticks
+     *           on a CLOCK_MONOTONIC timed wait (20 us, backing off to
+     *           10 ms) and retakes Ps left in P_SYSCALL for a whole tick
+     *           (handoffp: startm if there is work, else the idle list).
+     *           Ms are now started on demand too (at most GMP_MAXM). */
     errno = ENOSYS;
     return -1;
 }

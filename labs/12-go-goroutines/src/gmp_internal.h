@@ -4,6 +4,7 @@
  *
  * Lock order (left before right, never the other way):
  *   chan.lock / wg.lock -> p.lock -> sched.lock
+ *   (sched.lock also guards the idle Ps, the idle Ms and sysmon's sleep)
  *   sched.pollock: a leaf (a G parking on an fd; netpoll takes it alone)
  * No two P locks are ever held together (a steal copies out, then in).
  * No lock is held across gmp_switch: a pthread mutex taken by one
@@ -82,8 +83,27 @@ struct gmp_waitq {             /* FIFO of sudogs (Go: waitq) */
 /* P and M                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Who holds a P (Go: _Pidle, _Prunning, _Psyscall). Changed by the M
+ * that holds it, except SYSCALL -> RUNNING (exitsyscall) against
+ * SYSCALL -> IDLE (sysmon's retake): a CAS, exactly one of the two wins. */
+enum gmp_pstatus {
+    P_IDLE,        /* no M: on sched.pidle, or just retaken by sysmon */
+    P_RUNNING,     /* m->p of exactly one M */
+    P_SYSCALL,     /* m->oldp of the M whose G is in a system call */
+};
+
 struct gmp_p {
     int id;                          /* fixed */
+    atomic_int status;               /* enum gmp_pstatus: release store by
+                                        entersyscall, acquire load + CAS
+                                        acq_rel by sysmon and exitsyscall */
+    atomic_uint syscalltick;         /* ++ by entersyscall (relaxed, then
+                                        published by the status store):
+                                        sysmon tells one syscall from the
+                                        next by it */
+    uint32_t sysmon_syscalltick;     /* what sysmon saw last (sysmon only;
+                                        Go: sysmontick) */
+    struct gmp_p *link;              /* sched.pidle (sched.lock) */
     pthread_mutex_t lock;            /* guards runq, head, tail, runnext.
                                         Go does this lock-free with CAS on
                                         runqhead; a lock keeps this
@@ -91,7 +111,9 @@ struct gmp_p {
     struct gmp_g *runq[GMP_RUNQ_SIZE];
     uint32_t head, tail;             /* tail - head = Gs in runq (lock) */
     struct gmp_g *runnext;           /* runs before runq (lock) */
-    uint32_t schedtick;              /* only its own M touches it */
+    uint32_t schedtick;              /* only the M holding it touches it
+                                        (a handoff passes it on through the
+                                        status CAS or sched.lock) */
     /* counters: relaxed atomic adds, read by gmp_stats (no ordering
        needed: they order nothing) */
     atomic_ulong schedules, runnext_hits, global_takes, steals, stolen,
@@ -103,12 +125,23 @@ enum gmp_after {                     /* what g0 does after a G switched off */
     AFTER_GOSCHED,                   /* put it on the global queue */
     AFTER_PARK,                      /* finish the park handshake */
     AFTER_EXIT,                      /* it is dead: to gfree */
+    AFTER_EXITSYSCALL,               /* back from a syscall with no P to
+                                        run on: an idle P, else the global
+                                        queue and this M stops (stopm) */
 };
 
 struct gmp_m {
     int id;
     pthread_t thread;
-    struct gmp_p *p;                 /* fixed: no handoff in this version */
+    struct gmp_p *p;                 /* the P it holds, NULL while its G is
+                                        in a syscall or it sleeps on
+                                        sched.midle (only this M) */
+    struct gmp_p *oldp;              /* the P it left in P_SYSCALL between
+                                        entersyscall and exitsyscall (only
+                                        this M) */
+    struct gmp_p *nextp;             /* set by startm for an M on midle
+                                        (sched.lock) */
+    struct gmp_m *mlink;             /* sched.midle (sched.lock) */
     struct gmp_gobuf g0;             /* the scheduler loop's registers */
     void *g0_fiber;                  /* TSan fiber of the kernel thread */
     struct gmp_g *curg;              /* running G; only this M touches it */
@@ -141,7 +174,23 @@ struct gmp_sched {
     pthread_t owner;                 /* who called gmp_start */
     int nprocs;                      /* fixed while up */
     struct gmp_p *allp;              /* [nprocs], fixed while up */
-    struct gmp_m *allm;              /* [nprocs], fixed while up */
+    struct gmp_m *allm;              /* [GMP_MAXM], fixed while up; the
+                                        first mcount are started Ms */
+    int mcount;                      /* Ms started (lock); only grows
+                                        while up, at most GMP_MAXM */
+    struct gmp_m *midle;             /* Ms with no P, asleep on mpark
+                                        until startm gives one (lock) */
+    pthread_cond_t mpark;            /* their bed (with lock) */
+    struct gmp_p *pidle;             /* Ps no M holds (lock) */
+    atomic_int npidle;               /* its length: written under lock,
+                                        read by wakep after its queueing
+                                        (seq_cst, as nmidle) */
+    pthread_t sysmon;                /* the monitor thread (no P, no M) */
+    int sysmon_up;                   /* it was started (lock) */
+    pthread_cond_t sysmon_cond;      /* its timed wait (CLOCK_MONOTONIC,
+                                        with lock); teardown signals it */
+    atomic_ulong handoffs;           /* Ps retaken from a syscall
+                                        (relaxed counter) */
     struct gmp_g *runq_head, *runq_tail; /* global queue (lock) */
     atomic_long runq_size;           /* its length: written under lock,
                                         read lock-free as a hint (relaxed) */
