@@ -9,9 +9,9 @@
  * the handout maps each function to its counterpart there.
  *
  * This version has milestones M1 (scheduler), M2 (channels and
- * WaitGroup), M3 (select), M4 (timers), M5 (the netpoller) and M6 (the
- * handoff of a P around a blocking system call). Preemption comes in a
- * later milestone.
+ * WaitGroup), M3 (select), M4 (timers), M5 (the netpoller), M6 (the
+ * handoff of a P around a blocking system call) and M7 (preemption of a
+ * G that runs too long, by a signal).
  *
  * Misuse that Go reports with a panic (send on a closed channel, close of
  * a closed channel, a negative WaitGroup counter, a goroutine-only call
@@ -32,6 +32,8 @@
                                       queue first (Go: schedtick%61 == 0) */
 #define GMP_MAXM 256               /* most Ms (kernel threads that run Gs)
                                       one runtime starts; Go: 10000 */
+#define GMP_TIMESLICE_NS 10000000LL /* a G running longer is preempted
+                                       (Go: forcePreemptNS, 10 ms) */
 
 typedef struct gmp_g gmp_g;
 
@@ -97,6 +99,7 @@ struct gmp_stats {
     unsigned long handoffs;     /* Ps sysmon retook from a G in a system
                                    call and handed on (handoffp) */
     unsigned long ms;           /* Ms started (nprocs at first) */
+    unsigned long preemptions;  /* Gs switched off by sysmon's signal */
 };
 
 /* Any thread: copy the counters to *out. 0, or -1 with EINVAL (NULL) or
@@ -214,6 +217,19 @@ void gmp_entersyscall(void);
  * take it, else an idle one) and go on; with none free, wait in the global
  * queue (this M sleeps) and return once some M with a P runs the G. */
 void gmp_exitsyscall(void);
+
+/* ================================================================== */
+/* M7: preemption (proc.go: preemptone; signal_unix.go: doSigPreempt)  */
+/* ================================================================== */
+
+/* While the runtime is up: a G that has run GMP_TIMESLICE_NS without
+ * giving its M back is sent SIGURG and, at a safe point (its own code,
+ * not the runtime's nor libc's), put on the global queue as by
+ * gmp_gosched. gmp_set_preempt(0) turns that off for the runtime up now
+ * (gmp_start turns it on); returns the previous setting, -1 with errno
+ * ESRCH when no runtime is up. A build with ThreadSanitizer never
+ * preempts (TSan holds async signals back to its own safe points). */
+int gmp_set_preempt(int on);
 
 /* ================================================================== */
 /* M2: WaitGroup (sync.WaitGroup)                                      */

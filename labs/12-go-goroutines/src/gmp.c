@@ -6,12 +6,16 @@
  * it, finish its park, or bury it. A G never queues itself: until its
  * registers are saved another M could resume it half-saved. An M keeps
  * its P until its G enters a system call; then sysmon (a thread of its
- * own) may retake the P and hand it to another M (M6).
+ * own) may retake the P and hand it to another M (M6). sysmon also
+ * signals the M of a G that has run a whole time slice; the handler
+ * switches the G off when it was interrupted in its own code (M7).
  */
 #include "gmp_internal.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +40,8 @@ struct gmp_sched gmp_sched = {
 
 /* The M this kernel thread is (NULL for other threads). */
 static __thread struct gmp_m *tls_m;
+/* The G it runs (NULL on g0 and other threads): see gmp_internal.h. */
+__thread struct gmp_g *gmp_tls_g;
 /* Counters of the last runtime, kept for gmp_stats after gmp_wait. */
 static struct gmp_stats last_stats;
 static int ever_started;
@@ -85,7 +91,8 @@ __attribute__((noreturn)) void gmp_trampoline(void);
 void gmp_trampoline(void)
 {
     /* TODO 1.1: run g->fn(g->arg) for g = gmp_getg(), then gmp_goexit():
-     *           returning from the entry function IS goexit. */
+     *           returning from the entry function IS goexit.
+     * TODO 7.2: lower g->preemptoff (gmp_go made it 1) just before fn. */
     gmp_panic("gmp_trampoline is not written yet: handout Task 1.1");
 }
 
@@ -115,6 +122,20 @@ void gmp_stack_free(struct gmp_g *g)
 /* ================================================================== */
 
 
+/* Task 7.1 (above, yours to write in this place): the SIGURG handler
+ * (doSigPreempt) with its safe-point rule, its installation at gmp_start
+ * and removal at teardown, and preemptone for sysmon.
+ *
+ * Task 7.2: a G leaving the runtime after a refused preemption switches
+ * off now, as the signal would have (still inside the runtime:
+ * preemptoff is 1). */
+void gmp_preempt_yield(struct gmp_g *g)
+{
+    /* TODO 7.2: g->preempt = 0; unless it is in a syscall, switch to g0
+     *           with AFTER_PREEMPT (counted in preemptions). */
+    g->preempt = 0;
+}
+
 /* Task 1.5: the loop of every M (the pthread start routine). */
 void *gmp_mstart(void *arg);
 void *gmp_mstart(void *arg)
@@ -139,7 +160,10 @@ void *gmp_mstart(void *arg)
      *           syscall with no P (AFTER_EXITSYSCALL) takes an idle P, or
      *           goes to the global queue while this M sleeps with no P
      *           (stopm) until startm gives it one. wakep starts an M on
-     *           an idle P when no M is idle. */
+     *           an idle P when no M is idle.
+     * TODO 7.1: schedtick is read by sysmon (relaxed atomics); before the
+     *           switch to a G set gmp_tls_g = g and m->in_g = 1, after it
+     *           NULL and 0; AFTER_PREEMPT puts the G on the global queue. */
     (void)tls_m;
     return arg;
 }
@@ -273,19 +297,24 @@ gmp_g *gmp_go(void (*fn)(void *), void *arg)
     /* TODO 1.2: a G (gfget, else calloc), its stack (gmp_stack_new), a
      *           goid, a TSan fiber; count it live; then runqput(p, g,
      *           next=1) from a G or the global queue from outside, and
-     *           wakep(). */
+     *           wakep().
+     * TODO 7.2: g->preemptoff = 1 and g->preempt = 0 before queueing: the
+     *           switch into a G is runtime code. And GMP_NOPREEMPT() as
+     *           the first statement of every function of gmp.h. */
     errno = ENOSYS;
     return NULL;
 }
 
 long gmp_goid(void)
 {
+    GMP_NOPREEMPT();
     struct gmp_g *g = gmp_getg();
     return g ? g->goid : 0;
 }
 
 int gmp_procid(void)
 {
+    GMP_NOPREEMPT();
     struct gmp_m *m = getm();
     return m && m->curg && m->p ? m->p->id : -1;
 }
@@ -305,7 +334,13 @@ int gmp_start(int nprocs)
      *           on a CLOCK_MONOTONIC timed wait (20 us, backing off to
      *           10 ms) and retakes Ps left in P_SYSCALL for a whole tick
      *           (handoffp: startm if there is work, else the idle list).
-     *           Ms are now started on demand too (at most GMP_MAXM). */
+     *           Ms are now started on demand too (at most GMP_MAXM).
+     * TODO 7.1: install the SIGURG handler (SA_SIGINFO | SA_RESTART; find
+     *           the program's executable segments once with
+     *           dl_iterate_phdr), knob on, and let sysmon preempt: a P in
+     *           P_RUNNING whose schedtick has not moved for
+     *           GMP_TIMESLICE_NS gets pthread_kill(its M, SIGURG) if that
+     *           M runs a G. Put the old handler back at teardown. */
     errno = ENOSYS;
     return -1;
 }
@@ -336,6 +371,14 @@ int gmp_stats(struct gmp_stats *out)
     /* TODO 1.7: sum the Ps' counters (or the copy gmp_wait kept). */
     (void)last_stats;
     (void)ever_started;
+    errno = ENOSYS;
+    return -1;
+}
+
+int gmp_set_preempt(int on)
+{
+    /* TODO 7.1: swap the knob sysmon reads (ESRCH with no runtime up). */
+    (void)on;
     errno = ENOSYS;
     return -1;
 }

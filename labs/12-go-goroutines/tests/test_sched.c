@@ -122,6 +122,7 @@ static void spawn_three(void *a)
 TL_TEST(spawned_g_runs_next, 2, 30, "m1")
 {
     START(1);
+    (void)gmp_set_preempt(0); /* exact order: no time slices (M7) */
     GO(spawn_three, NULL);
     AWAIT(atomic_load(&norder) >= 3, 10,
           "with one P, %d of the 3 goroutines spawned by a goroutine ran. "
@@ -164,6 +165,7 @@ static void rr_main(void *a)
 TL_TEST(gosched_round_robin_on_one_p, 2, 30, "m1")
 {
     START(1);
+    (void)gmp_set_preempt(0); /* exact order: no time slices (M7) */
     GO(rr_main, NULL);
     AWAIT_COUNT(atomic_load(&rr_n), RR_G * RR_ROUNDS, 10,
                 "3 goroutines calling gmp_gosched in a loop on one P made %d "
@@ -269,9 +271,11 @@ static void sw_main(void *a)
     go_each(sw_worker, SW);
 }
 
-TL_TEST(idle_p_steals_half, 3, 60, "m1")
+TL_TEST(idle_p_steals_half, 2, 60, "m1")
 {
     START(2);
+    (void)gmp_set_preempt(0); /* a preempted G would reach the other P
+                                 through the global queue, not a steal */
     GO(sw_main, NULL);
     AWAIT_COUNT(atomic_load(&sw_done), SW, 20,
                 "%d of %d busy goroutines finished, then nothing moved. "
