@@ -207,6 +207,7 @@ void gmp_ready(struct gmp_g *g)
 /* Task 6.1: system calls (Go: entersyscall, exitsyscall)              */
 /* ================================================================== */
 
+
 void gmp_entersyscall(void)
 {
     /* TODO 6.1: from a G only. Leave the P attached as m->oldp, m->p =

@@ -1225,16 +1225,28 @@ void gmp_ready(struct gmp_g *g)
 /* Task 6.1: system calls (Go: entersyscall, exitsyscall)              */
 /* ================================================================== */
 
+#ifdef SOLUTION
+/* The calling G's M, checked for a bracket's misuse: entering inside a
+ * bracket, or leaving outside one, panics. */
+static struct gmp_m *syscall_m(int entering)
+{
+    must_g(entering ? "gmp_entersyscall" : "gmp_exitsyscall");
+    struct gmp_m *m = getm();
+    if (entering && m->oldp)
+        gmp_panic("gmp_entersyscall inside gmp_entersyscall (a syscall "
+                  "bracket cannot nest)");
+    if (!entering && !m->oldp)
+        gmp_panic("gmp_exitsyscall without gmp_entersyscall");
+    return m;
+}
+#endif
+
 void gmp_entersyscall(void)
 {
 #ifdef SOLUTION
     GMP_NOPREEMPT();
-    must_g("gmp_entersyscall");
-    struct gmp_m *m = getm();
+    struct gmp_m *m = syscall_m(1);
     struct gmp_p *p = m->p;
-    if (!p)
-        gmp_panic("gmp_entersyscall inside gmp_entersyscall (a syscall "
-                  "bracket cannot nest)");
     /* the P stays this M's oldp, marked: sysmon may take it from now on */
     m->oldp = p;
     m->p = NULL;
@@ -1254,13 +1266,10 @@ void gmp_exitsyscall(void)
 {
 #ifdef SOLUTION
     GMP_NOPREEMPT();
-    must_g("gmp_exitsyscall");
-    struct gmp_m *m = getm();
-    struct gmp_p *p = m->oldp;
-    if (!p)
-        gmp_panic("gmp_exitsyscall without gmp_entersyscall");
-    m->oldp = NULL;
     int expect = P_SYSCALL;
+    struct gmp_m *m = syscall_m(0);
+    struct gmp_p *p = m->oldp;
+    m->oldp = NULL;
     /* fast path: our P is still ours (sysmon's retake CASes the same
        word: exactly one of us wins) */
     if (atomic_compare_exchange_strong_explicit(&p->status, &expect, P_RUNNING,

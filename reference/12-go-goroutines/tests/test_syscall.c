@@ -32,6 +32,29 @@ static int read_in_syscall(int fd, const char *who)
     return b;
 }
 
+/* The test thread: until G B ran (flag), with ONE P while G A blocks in
+ * read(fd) in a bracket. Past 10 s: write the byte A waits for (so its M
+ * can leave) and fail with msg. */
+static void await_b_or_unblock(atomic_int *flag, int fd, unsigned char byte,
+                               const char *msg)
+{
+    int ok = TL_WAIT_UNTIL(atomic_load(flag) || tl_fb_failed(&fb), 10);
+    tl_fb_report(&fb);
+    if (ok)
+        return;
+    if (write(fd, &byte, 1) != 1)
+        tl_fail("write to the pipe failed (errno %s)", tl_ename(errno));
+    tl_fail("%s", msg);
+}
+
+/* The test thread: a pipe, a runtime with ONE P, and G a started. */
+static void one_p_and_a_pipe(int fds[2], void (*a)(void *))
+{
+    tl_check(pipe(fds) == 0, "pipe failed (errno %s)", tl_ename(errno));
+    START(1);
+    GO(a, NULL);
+}
+
 /* Sit in a syscall for about us microseconds (a sleep that only makes a G
  * stay in the bracket; nothing waits for it to end). */
 static void sit_in_syscall(long us)
@@ -59,11 +82,7 @@ static void ho_a(void *arg)
 {
     (void)arg;
     long id = gmp_goid();
-    if (!gmp_go(ho_b, NULL)) { /* B waits in this P's runnext */
-        G_FAIL("gmp_go failed (errno %s). Hint: handout Task 1.2.",
-               tl_ename(errno));
-        return;
-    }
+    go_each(ho_b, 1); /* B waits in this P's runnext */
     atomic_store(&ho_a_byte, read_in_syscall(ho_pipe[0], "A"));
     atomic_store(&ho_a_same, gmp_goid() == id);
     atomic_store(&ho_a_done, 1);
@@ -71,23 +90,14 @@ static void ho_a(void *arg)
 
 TL_TEST(syscall_hands_off_the_p, 3, 30, "m6")
 {
-    tl_check(pipe(ho_pipe) == 0, "pipe failed (errno %s)", tl_ename(errno));
-    START(1);
-    GO(ho_a, NULL);
-    int ok = TL_WAIT_UNTIL(atomic_load(&ho_b_ran) || tl_fb_failed(&fb), 10);
-    tl_fb_report(&fb);
-    if (!ok) {
-        unsigned char b = 0x5a; /* free the blocked M, then fail */
-        if (write(ho_pipe[1], &b, 1) != 1)
-            tl_fail("write to the pipe failed");
-        tl_fail("with ONE P, G A started G B and then blocked in read() of "
-                "a pipe inside gmp_entersyscall()/gmp_exitsyscall(); only B "
-                "writes that pipe, and B had not run after 10 s: the P "
-                "stayed with A's blocked M. sysmon must retake a P that is "
-                "in a syscall for a whole tick and hand it to another M "
-                "(Go: retake, handoffp, startm). Hint: handout Tasks 6.1 "
-                "and 6.2.");
-    }
+    one_p_and_a_pipe(ho_pipe, ho_a);
+    await_b_or_unblock(&ho_b_ran, ho_pipe[1], 0x5a,
+        "with ONE P, G A started G B and then blocked in read() of a pipe "
+        "inside gmp_entersyscall()/gmp_exitsyscall(); only B writes that "
+        "pipe, and B had not run after 10 s: the P stayed with A's blocked "
+        "M. sysmon must retake a P that is in a syscall for a whole tick "
+        "and hand it to another M (Go: retake, handoffp, startm). Hint: "
+        "handout Tasks 6.1 and 6.2.");
     AWAIT(atomic_load(&ho_a_done), 20,
           "B ran and wrote the pipe, but A never got past "
           "gmp_exitsyscall() in 20 s: a G back from a syscall must find a "
@@ -160,11 +170,7 @@ static void rt_b(void *arg)
 static void rt_a(void *arg)
 {
     (void)arg;
-    if (!gmp_go(rt_b, NULL)) {
-        G_FAIL("gmp_go failed (errno %s). Hint: handout Task 1.2.",
-               tl_ename(errno));
-        return;
-    }
+    go_each(rt_b, 1);
     if (read_in_syscall(rt_pipe[0], "A") != 7)
         return;
     atomic_store(&rt_a_back, 1);
@@ -175,20 +181,11 @@ static void rt_a(void *arg)
 
 TL_TEST(exitsyscall_after_retake_still_runs, 3, 40, "m6")
 {
-    tl_check(pipe(rt_pipe) == 0, "pipe failed (errno %s)", tl_ename(errno));
-    START(1);
-    GO(rt_a, NULL);
-    int ok = TL_WAIT_UNTIL(atomic_load(&rt_b_ran) || tl_fb_failed(&fb), 10);
-    tl_fb_report(&fb);
-    if (!ok) {
-        unsigned char b = 7;
-        if (write(rt_pipe[1], &b, 1) != 1)
-            tl_fail("write to the pipe failed");
-        tl_fail("with ONE P, G A blocked in read() inside a syscall bracket "
-                "and its G B (the only writer of that pipe) had not run "
-                "after 10 s: the P was never handed off. Hint: handout "
-                "Task 6.2.");
-    }
+    one_p_and_a_pipe(rt_pipe, rt_a);
+    await_b_or_unblock(&rt_b_ran, rt_pipe[1], 7,
+        "with ONE P, G A blocked in read() inside a syscall bracket and its "
+        "G B (the only writer of that pipe) had not run after 10 s: the P "
+        "was never handed off. Hint: handout Task 6.2.");
     AWAIT(atomic_load(&rt_b_done), 30,
           "A did not run again after its read returned (B holds the P and "
           "yields to the global queue). Hint: handout Task 6.1.");
@@ -242,21 +239,23 @@ static void ss_g(void *arg)
     atomic_fetch_add(&ss_done, 1);
 }
 
-static void ss_main(void *arg)
+/* The seeded plan: per G up to 4 syscalls, 1..127 a cheap one, 128..255
+ * a sleep of (value - 100) us inside the bracket. */
+static void ss_make_plan(uint64_t seed)
 {
-    (void)arg;
-    go_each(ss_g, SS_GS);
+    struct tl_rng r;
+    tl_rng_init(&r, seed);
+    for (int i = 0; i < SS_GS; i++)
+        for (int k = 0; k < 4; k++)
+            ss_plan[i][k] = (unsigned char)(1 + tl_rng_below(&r, 255));
 }
 
 TL_TEST(syscall_stress_exactly_once, 3, 90, "m6 stress")
 {
-    struct tl_rng r;
-    tl_rng_init(&r, tl_seed());
-    for (int i = 0; i < SS_GS; i++)
-        for (int k = 0; k < 4; k++) /* 1..127 cheap, 128..255 sleep */
-            ss_plan[i][k] = (unsigned char)(1 + tl_rng_below(&r, 255));
+    ss_make_plan(tl_seed());
     START(2);
-    GO(ss_main, NULL);
+    for (int i = 0; i < SS_GS; i++) /* from outside: the global queue */
+        GO(ss_g, (void *)(intptr_t)i);
     AWAIT_COUNT(atomic_load(&ss_done), SS_GS, 20,
                 "%d Gs on 2 Ps doing short syscalls inside "
                 "gmp_entersyscall/gmp_exitsyscall: %d finished and no more "
