@@ -76,7 +76,7 @@ __attribute__((noreturn)) void gmp_goexit(void);
 long gmp_goid(void);
 
 /* Any thread: index of the P the caller runs on (0..nprocs-1), or -1
- * outside a goroutine. */
+ * outside a goroutine (and inside a gmp_entersyscall bracket: no P). */
 int gmp_procid(void);
 
 /* Counters since gmp_start, summed over the Ps. Valid while the runtime is
