@@ -228,7 +228,9 @@ void gmp_exitsyscall(void);
  * gmp_gosched. gmp_set_preempt(0) turns that off for the runtime up now
  * (gmp_start turns it on); returns the previous setting, -1 with errno
  * ESRCH when no runtime is up. A build with ThreadSanitizer never
- * preempts (TSan holds async signals back to its own safe points). */
+ * preempts (TSan holds async signals back to its own safe points), nor
+ * does a run under valgrind (its sigreturn puts back the thread pointer
+ * of the M the signal came to). */
 int gmp_set_preempt(int on);
 
 /* ================================================================== */

@@ -767,6 +767,16 @@ static void handoffp(struct gmp_p *p)
 
 static void preemptone(struct gmp_p *p);
 
+/* Not under ThreadSanitizer (GMP_CAN_PREEMPT), nor under valgrind: its
+ * sigreturn restores the whole guest state saved in its own signal frame,
+ * the thread pointer (fs base) included, so a G whose handler returns on
+ * another M than the one it was interrupted on would go on with the
+ * first M's thread-locals. The kernel restores no fs base. */
+static int can_preempt(void)
+{
+    return GMP_CAN_PREEMPT && !RUNNING_ON_VALGRIND;
+}
+
 /* retake: every P in a syscall since sysmon's last look (the same
  * syscalltick as then) is taken (CAS SYSCALL -> IDLE, against
  * exitsyscall's CAS SYSCALL -> RUNNING) and handed off: how many. A P
@@ -775,7 +785,7 @@ static void preemptone(struct gmp_p *p);
 static int retake(long long now)
 {
     int n = 0;
-    int preempt = GMP_CAN_PREEMPT &&
+    int preempt = can_preempt() &&
                   atomic_load_explicit(&gmp_sched.preempt, memory_order_relaxed);
     for (int i = 0; i < gmp_sched.nprocs; i++) {
         struct gmp_p *p = &gmp_sched.allp[i];
@@ -945,7 +955,7 @@ static struct sigaction old_sigurg;
 /* Install the handler (gmp_start) or put the old one back (teardown). */
 static void sigpreempt_install(int on)
 {
-    if (!GMP_CAN_PREEMPT)
+    if (!can_preempt())
         return;
     if (on) {
         GMP_OK(pthread_once(&text_once, text_init));
