@@ -119,7 +119,7 @@ static void spawn_three(void *a)
                    "Task 1.2.", tl_ename(errno));
 }
 
-TL_TEST(spawned_g_runs_next, 3, 30, "m1")
+TL_TEST(spawned_g_runs_next, 2, 30, "m1")
 {
     START(1);
     GO(spawn_three, NULL);
@@ -213,7 +213,7 @@ static void outsider(void *a)
     atomic_store(&outside_ran, 1);
 }
 
-TL_TEST(global_queue_is_not_starved, 3, 60, "m1")
+TL_TEST(global_queue_is_not_starved, 2, 60, "m1")
 {
     START(1);
     GO(link_g, NULL); /* each link spawns the next: the local queue is
@@ -269,7 +269,7 @@ static void sw_main(void *a)
     go_each(sw_worker, SW);
 }
 
-TL_TEST(idle_p_steals_half, 3, 60, "m1")
+TL_TEST(idle_p_steals_half, 2, 60, "m1")
 {
     START(2);
     GO(sw_main, NULL);
