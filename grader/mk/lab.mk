@@ -127,7 +127,7 @@ $(if $(PROG_BINS),$(PROG_BINS)): $(BUILD)/%: %.c $(OBJS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS_$(VARIANT)) $< $(OBJS) $(LAB_LDLIBS) -lpthread $(LDLIBS) -o $@
 
-$(if $(BENCH_BINS),$(BENCH_BINS)): $(BUILD)/%: %.c $(OBJS) $(HEADERS)
+$(if $(BENCH_BINS),$(BENCH_BINS)): $(BUILD)/%: %.c $(OBJS) $(HEADERS) $(wildcard $(dir $(BENCH_PROGRAMS))*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(OBJS) $(BENCH_LDLIBS) -lpthread $(LDLIBS) -o $@
 

@@ -9,11 +9,7 @@
  * measured in the driver. Peer: bench/go_peer gosched (runtime.Gosched,
  * runtime.GOMAXPROCS(NPROCS)).
  */
-#include "gmp.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+#include "bench.h"
 
 enum { K = 2 };
 
@@ -21,13 +17,6 @@ static long yields, count[K];
 static gmp_wg *wg;
 static long long elapsed;
 static int failed;
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void yielder(void *arg)
 {
@@ -42,7 +31,7 @@ static void yielder(void *arg)
 static void driver(void *arg)
 {
     (void)arg;
-    long long t0 = now_ns();
+    long long t0 = bench_now_ns();
     gmp_wg_add(wg, K);
     for (int i = 0; i < K; i++) {
         if (!gmp_go(yielder, &count[i])) {
@@ -52,29 +41,19 @@ static void driver(void *arg)
         }
     }
     gmp_wg_wait(wg);
-    elapsed = now_ns() - t0;
+    elapsed = bench_now_ns() - t0;
 }
 
 int main(int argc, char **argv)
 {
-    int nprocs = argc > 1 ? atoi(argv[1]) : 1;
-    yields = argc > 2 ? atol(argv[2]) : getenv("TL_BENCH_QUICK") ? 1000 : 1000000;
-    if (nprocs < 1 || nprocs > GMP_MAXPROCS || yields < 1) {
-        fprintf(stderr, "usage: gosched NPROCS(1..%d) [YIELDS]\n", GMP_MAXPROCS);
-        return 2;
-    }
+    int nprocs = bench_args(argc, argv, 1000000, 1000, &yields);
     if (!(wg = gmp_wg_new())) {
         perror("gosched: gmp_wg_new");
         return 1;
     }
-    if (gmp_run(nprocs, driver, NULL) != 0) {
-        perror("gosched: gmp_run");
-        return 1;
-    }
+    bench_run("gosched", nprocs, driver);
     gmp_wg_free(wg);
-    long total = 0;
-    for (int i = 0; i < K; i++)
-        total += count[i];
+    long total = count[0] + count[1];
     if (failed || total != K * yields) {
         fprintf(stderr, "gosched: %ld yields counted, want %ld%s\n", total, K * yields,
                 failed ? " (gmp_go failed)" : "");

@@ -10,12 +10,9 @@
  * in the driver. Peer: bench/go_peer spawnjoin (the same shape with go
  * func() and sync.WaitGroup, runtime.GOMAXPROCS(NPROCS)).
  */
-#include "gmp.h"
+#include "bench.h"
 
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
 
 enum { BATCH = 128 };
 
@@ -24,13 +21,6 @@ static long slots[BATCH];
 static gmp_wg *wg;
 static long sum, want, failed;
 static long long elapsed;
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void child(void *arg)
 {
@@ -42,7 +32,7 @@ static void child(void *arg)
 static void driver(void *arg)
 {
     (void)arg;
-    long long t0 = now_ns();
+    long long t0 = bench_now_ns();
     for (long done = 0; done < total;) {
         long b = total - done < BATCH ? total - done : BATCH;
         gmp_wg_add(wg, b);
@@ -61,25 +51,17 @@ static void driver(void *arg)
         want += b * (b + 1) / 2;
         done += b;
     }
-    elapsed = now_ns() - t0;
+    elapsed = bench_now_ns() - t0;
 }
 
 int main(int argc, char **argv)
 {
-    int nprocs = argc > 1 ? atoi(argv[1]) : 1;
-    total = argc > 2 ? atol(argv[2]) : getenv("TL_BENCH_QUICK") ? 2 * BATCH : 1000000;
-    if (nprocs < 1 || nprocs > GMP_MAXPROCS || total < 1) {
-        fprintf(stderr, "usage: spawnjoin NPROCS(1..%d) [TOTAL]\n", GMP_MAXPROCS);
-        return 2;
-    }
+    int nprocs = bench_args(argc, argv, 1000000, 2 * BATCH, &total);
     if (!(wg = gmp_wg_new())) {
         perror("spawnjoin: gmp_wg_new");
         return 1;
     }
-    if (gmp_run(nprocs, driver, NULL) != 0) {
-        perror("spawnjoin: gmp_run");
-        return 1;
-    }
+    bench_run("spawnjoin", nprocs, driver);
     gmp_wg_free(wg);
     if (failed || sum != want) {
         fprintf(stderr, "spawnjoin: children summed to %ld, want %ld%s\n", sum, want,
