@@ -173,7 +173,7 @@ bench-build: $(BENCH_BINS) $(PEER_C_BINS) $(PEER_CXX_BINS) $(CARGO_BINS) $(GO_BI
 
 bench: bench-build
 	@python3 $(TL_ROOT)/grader/tools/bench.py --bin $(BUILD)/$(dir $(BENCH_PAIRS)) --pairs $(BENCH_PAIRS) \
-	  --lab $(LAB_SLUG) --json $(BUILD)/bench.json $(if $(RUNS),--runs $(RUNS)) $(if $(filter 1,$(QUICK)),--quick)
+	  --lab $(LAB_SLUG) --json $(or $(BENCH_JSON),$(BUILD)/bench.json) $(if $(RUNS),--runs $(RUNS)) $(if $(filter 1,$(QUICK)),--quick)
 
 report: $(PROG_BINS)
 	@test -n "$(REPORT)" || { echo "$(LAB_SLUG) has no report (lab.conf [lab] report)"; exit 2; }
