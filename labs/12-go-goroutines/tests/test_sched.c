@@ -78,7 +78,7 @@ static void spawner100k(void *a)
     }
 }
 
-TL_TEST(hundred_thousand_goroutines, 2, 120, "m1")
+TL_TEST(hundred_thousand_goroutines, 1, 120, "m1")
 {
     long n = HUNDRED_K;
     START(2);
@@ -395,7 +395,7 @@ static void gosched_outside(void)
     _exit(4);
 }
 
-TL_TEST(misuse_panics_loudly, 2, 60, "m1")
+TL_TEST(misuse_panics_loudly, 1, 60, "m1")
 {
     EXPECT_PANIC(gosched_outside, "outside a goroutine",
                  "gmp_gosched() called from a kernel thread that is not "
@@ -473,7 +473,7 @@ static void nop_g(void *a)
 {
 }
 
-TL_TEST(api_errors, 2, 30, "m1")
+TL_TEST(api_errors, 1, 30, "m1")
 {
     struct gmp_stats s;
     gmp_g *g = gmp_go(nop_g, NULL);

@@ -20,7 +20,7 @@ static void ov_main(void *a)
     go_each(ov_g, OV_N); /* no yield: the ring overflows */
 }
 
-TL_TEST(hidden_runq_overflow_goes_global, 2, 30, "m1 hidden")
+TL_TEST(hidden_runq_overflow_goes_global, 1, 30, "m1 hidden")
 {
     START(1);
     (void)gmp_set_preempt(0); /* a preempted spawner lets the ring drain */
@@ -245,7 +245,7 @@ static void hs_main(void *a)
         ;
 }
 
-TL_TEST(hidden_sieve_one_p, 2, 60, "m2 hidden")
+TL_TEST(hidden_sieve_one_p, 1, 60, "m2 hidden")
 {
     int n = 50;
     START(1);

@@ -146,7 +146,7 @@ static void ff_main(void *a)
         G_FAIL("gmp_go failed (errno %s)", tl_ename(errno));
 }
 
-TL_TEST(buffered_fifo_order, 2, 30, "m2")
+TL_TEST(buffered_fifo_order, 1, 30, "m2")
 {
     START(1);
     MAKE_OR_FAIL(ff_c, sizeof(int), 8);
