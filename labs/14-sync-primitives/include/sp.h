@@ -94,7 +94,8 @@ struct sp_barrier {
 /* count >= 1: 0, else EINVAL. */
 int sp_barrier_init(struct sp_barrier *b, unsigned count);
 /* Wait until count threads have called it in this phase. The last one to
- * arrive returns SP_BARRIER_SERIAL, the others 0. Reusable at once. */
+ * arrive returns SP_BARRIER_SERIAL, the others 0. Reusable at once. A
+ * barrier of 1 never sleeps and never wakes (no system call). */
 int sp_barrier_wait(struct sp_barrier *b);
 
 /* ======================================================================
@@ -189,7 +190,6 @@ struct sp_rcu_head {
 
 struct sp_rcu {
     _Atomic uint64_t epoch;           /* >= 1; advanced by synchronize_rcu */
-    struct sp_mutex gp_lock;          /* one grace period at a time */
     struct sp_mutex lock;             /* guards readers, cbs, cbs_tail; held
                                          only briefly, never while waiting */
     struct sp_rcu_reader *readers;    /* the registry; guarded by lock */

@@ -23,11 +23,11 @@ static void *try_mixer(void *arg)
         } else {
             sp_mutex_lock(&hm);
         }
-        if (atomic_fetch_add(&hinside, 1) != 0)
+        if (atomic_fetch_add_explicit(&hinside, 1, memory_order_relaxed) != 0)
             tl_fb_fail(&fb, "two threads inside a mutex taken by lock and trylock. Hint: " T1);
         hcount++;
         mine++;
-        atomic_fetch_sub(&hinside, 1);
+        atomic_fetch_sub_explicit(&hinside, 1, memory_order_relaxed);
         sp_mutex_unlock(&hm);
         atomic_fetch_add(&hdone, 1);
     }

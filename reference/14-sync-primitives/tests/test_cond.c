@@ -28,6 +28,7 @@ TL_TEST(cond_signal_and_broadcast_wake_sleepers, 4, 30, "cond")
     static struct cv_case k;
     SP_INIT(sp_mutex_init(&k.m), "Task 1 (src/mutex.c)");
     SP_INIT(sp_cond_init(&k.c), T2);
+    tl_check(sp_cond_init(NULL) == EINVAL, "sp_cond_init(NULL) should return EINVAL");
     unsigned long k0 = sp_futex_my_wakes();
     sp_cond_signal(&k.c);
     sp_cond_broadcast(&k.c);

@@ -3,7 +3,15 @@
  */
 #include "sp_test.h"
 
+#include <signal.h>
+
 #define T3 "Task 3 (src/sem.c)"
+
+static void post_past_max(void *arg)
+{
+    fclose(stderr); /* the panic's message is expected: keep it out of the log */
+    sp_sem_post(arg);
+}
 
 TL_TEST(sem_counts_without_syscalls, 3, 10, "sem")
 {
@@ -12,6 +20,12 @@ TL_TEST(sem_counts_without_syscalls, 3, 10, "sem")
     int rc = sp_sem_init(&s, SP_SEM_MAX + 1u);
     tl_check(rc == EINVAL, "sp_sem_init above SP_SEM_MAX returned %d (%s), expected EINVAL",
              rc, tl_ename(rc));
+    SP_INIT(sp_sem_init(&s, SP_SEM_MAX), T3);
+    struct tl_child ch;
+    tl_check(tl_run_in_child(post_past_max, &s, 10, &ch) == 0, "fork failed");
+    tl_check(ch.signaled && ch.sig == SIGABRT, "sp_sem_post on a count of SP_SEM_MAX should "
+             "panic (sp_panic: abort) rather than overflow; the child %s %d", ch.signaled ?
+             "died of signal" : "exited with", ch.signaled ? ch.sig : ch.code);
     SP_INIT(sp_sem_init(&s, 2), T3);
     unsigned long w0 = sp_futex_my_waits(), k0 = sp_futex_my_wakes();
     sp_sem_wait(&s);
@@ -35,6 +49,10 @@ struct semcase {
     struct sp_sem s;
     long per;
     atomic_long taken;
+    long *slots; /* plain: slot i written before post number i+1. A taker
+                    that has taken c units reads slot c-1: at least c posts
+                    came before its last wait, so only the semaphore's own
+                    ordering makes that write visible */
 };
 
 static void *sem_taker(void *arg)
@@ -42,6 +60,10 @@ static void *sem_taker(void *arg)
     struct semcase *k = arg;
     for (long i = 0; i < k->per; i++) {
         sp_sem_wait(&k->s);
+        if (k->slots && k->slots[i] != i + 1)
+            tl_fb_fail(&fb, "after its wait number %ld a taker read slot %ld as %ld, expected "
+                       "%ld: the producer wrote it before its post. sp_sem_wait must acquire "
+                       "what sp_sem_post released. Hint: " T3 ".", i + 1, i, k->slots[i], i + 1);
         atomic_fetch_add(&k->taken, 1);
     }
     return NULL;
@@ -75,11 +97,14 @@ TL_TEST(sem_no_lost_wakeup, 4, 60, "sem stress")
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
     k.per = tl_iters(30000);
+    k.slots = calloc((size_t)(2 * k.per), sizeof *k.slots);
+    tl_check(k.slots != NULL, "out of memory in the test");
     sp_futex_delay_waits((long)tl_rng_below(&r, 2) * 20000);
     struct sthread t[2];
     st_start(&t[0], sem_taker, &k);
     st_start(&t[1], sem_taker, &k);
     for (long i = 0; i < 2 * k.per; i++) {
+        k.slots[i] = i + 1;
         sp_sem_post(&k.s);
         if (tl_rng_below(&r, 4) == 0)
             sched_yield();
@@ -92,6 +117,7 @@ TL_TEST(sem_no_lost_wakeup, 4, 60, "sem stress")
     st_join_all(t, 2, "a taker is stuck");
     tl_check(atomic_load(&k.s.value) == 0, "every posted unit was taken but the count is %u",
              atomic_load(&k.s.value));
+    free(k.slots);
 }
 
 /* ---- the barrier ------------------------------------------------------ */
@@ -104,12 +130,31 @@ struct phases {
     atomic_int *arrived; /* per phase */
     atomic_int *serial;  /* per phase */
     atomic_long passed;
+    long slot[8];         /* plain: thread i writes slot[i] before each barrier,
+                             everyone reads all of them after it */
+};
+
+struct pworker {
+    struct phases *p;
+    int me;
 };
 
 static void *phase_worker(void *arg)
 {
-    struct phases *p = arg;
+    struct pworker *w = arg;
+    struct phases *p = w->p;
     for (long k = 0; k < p->nphases && !tl_fb_failed(&fb); k++) {
+        if (k % 2 == 0)
+            p->slot[w->me] = k; /* written in even phases, read in odd ones */
+        else
+            for (int j = 0; j < p->n; j++)
+                if (p->slot[j] != k - 1) {
+                    tl_fb_fail(&fb, "after barrier phase %ld thread %d saw thread %d's write "
+                               "as %ld, expected %ld: a barrier orders memory (release on "
+                               "arrival, acquire on leaving). Hint: " T3B ".", k - 1, w->me, j,
+                               p->slot[j], k - 1);
+                    return NULL;
+                }
         atomic_fetch_add(&p->arrived[k], 1);
         int rc = sp_barrier_wait(&p->b);
         if (rc != 0 && rc != SP_BARRIER_SERIAL) {
@@ -145,8 +190,11 @@ TL_TEST(barrier_phases, 4, 60, "barrier stress")
     p.serial = calloc((size_t)p.nphases, sizeof *p.serial);
     tl_check(p.arrived && p.serial, "out of memory in the test");
     struct sthread t[8];
-    for (int i = 0; i < p.n; i++)
-        st_start(&t[i], phase_worker, &p);
+    static struct pworker pw[8];
+    for (int i = 0; i < p.n; i++) {
+        pw[i] = (struct pworker){&p, i};
+        st_start(&t[i], phase_worker, &pw[i]);
+    }
     WAIT_PROGRESS(atomic_load(&p.passed), p.n * p.nphases, "%d threads through %ld barrier "
                   "phases stopped after %ld passes with %ld asleep: a phase's last arrival "
                   "did not release the others. Hint: " T3B ".", p.n, p.nphases,
@@ -157,8 +205,11 @@ TL_TEST(barrier_phases, 4, 60, "barrier stress")
                  "expected exactly 1 (the last arrival)", k, atomic_load(&p.serial[k]));
     struct sp_barrier one;
     SP_INIT(sp_barrier_init(&one, 1), T3B);
+    unsigned long k0 = sp_futex_my_wakes();
     tl_check(sp_barrier_wait(&one) == SP_BARRIER_SERIAL, "a barrier of 1 returns "
              "SP_BARRIER_SERIAL at once");
+    tl_check(sp_futex_my_wakes() == k0, "a barrier of 1 made a futex wake: nobody can be "
+             "waiting on it");
     free(p.arrived);
     free(p.serial);
 }

@@ -73,6 +73,9 @@ static void run_fifo(int use_mcs)
         SP_INIT(sp_mcs_init(&ff.q), T5);
     else
         SP_INIT(sp_ticket_init(&ff.t), T5);
+    int bad = use_mcs ? sp_mcs_init(NULL) : sp_ticket_init(NULL);
+    tl_check(bad == EINVAL, "sp_%s_init(NULL) returned %d (%s), expected EINVAL",
+             use_mcs ? "mcs" : "ticket", bad, tl_ename(bad));
     if (use_mcs)
         sp_mcs_lock(&ff.q, &ff.nodes[0]);
     else
@@ -163,6 +166,7 @@ TL_TEST(mcs_unlock_waits_for_a_linking_successor, 2, 30, "mcs")
 #define NWORDS 8
 static struct sp_seqlock sq;
 static _Atomic uint64_t words[NWORDS]; /* written under the write lock, all equal */
+static long sq_plain_writes; /* plain, writers only: the write lock orders it */
 static atomic_int writers_left;
 static long sq_writes;
 static atomic_long good_reads, retries;
@@ -171,6 +175,7 @@ static void *sq_writer(void *arg)
 {
     for (long i = 0; i < sq_writes; i++) {
         sp_seq_write_lock(&sq);
+        sq_plain_writes++;
         uint64_t v = atomic_load_explicit(&words[0], memory_order_relaxed) + 1;
         for (int k = 0; k < NWORDS; k++) {
             atomic_store_explicit(&words[k], v, memory_order_relaxed);
@@ -217,6 +222,7 @@ static void *sq_reader(void *arg)
 TL_TEST(seqlock_readers_never_see_torn_values, 4, 60, "seqlock stress")
 {
     SP_INIT(sp_seqlock_init(&sq), T6);
+    tl_check(sp_seqlock_init(NULL) == EINVAL, "sp_seqlock_init(NULL) should return EINVAL");
     sq_writes = tl_iters(100000);
     atomic_store(&writers_left, 2);
     struct sthread t[4];
@@ -229,6 +235,9 @@ TL_TEST(seqlock_readers_never_see_torn_values, 4, 60, "seqlock stress")
     tl_check(v == (uint64_t)(2 * sq_writes), "two writers made %ld writes of value+1 each but "
              "the value is %llu: writers must exclude each other (CAS seq even -> odd). Hint: "
              T6 ".", 2 * sq_writes, (unsigned long long)v);
+    tl_check(sq_plain_writes == 2 * sq_writes, "two writers counted %ld writes in a plain "
+             "variable under the write lock, expected %ld. Hint: " T6 ".", sq_plain_writes,
+             2 * sq_writes);
     uint32_t s = atomic_load(&sq.seq);
     tl_check(s == 2u * (uint32_t)(2 * sq_writes), "after %ld writes seq is %u, expected %ld "
              "(two bumps per write; readers never write it)", 2 * sq_writes, s, 4 * sq_writes);
