@@ -55,6 +55,24 @@ static void actor_go(struct actor *a, int write)
     st_start(&a->t, actor_main, a);
 }
 
+/* Wait until `sleepers` threads sleep in the futex wrapper, or a has got
+ * in; fail (with `why`) if it got in. */
+static void expect_blocked(struct actor *a, long sleepers, const char *why)
+{
+    WAIT_UNTIL(sleeping() == sleepers || atomic_load(&a->inside), "a %s should sleep here "
+               "(%ld thread(s) asleep, expected %ld)", a->write ? "writer" : "reader",
+               sleeping(), sleepers);
+    tl_fb_report(&fb);
+    tl_check(!atomic_load(&a->inside), "%s. Hint: " T4 ".", why);
+}
+
+/* Every actor has been released: join them. */
+static void join_actors(struct actor **as, int n)
+{
+    for (int i = 0; i < n; i++)
+        st_join_all(&as[i]->t, 1, "an actor is stuck in the rwlock");
+}
+
 TL_TEST(rwlock_readers_share_writers_exclude, 4, 30, "rwlock")
 {
     SP_INIT(sp_rwlock_init(&rw), T4);
@@ -66,30 +84,20 @@ TL_TEST(rwlock_readers_share_writers_exclude, 4, 30, "rwlock")
                "the lock together (inside: %d and %d). Hint: " T4 ".", atomic_load(&r1.inside),
                atomic_load(&r2.inside));
     actor_go(&w, 1);
-    WAIT_UNTIL(sleeping() == 1 || atomic_load(&w.inside), "a writer should sleep while "
-               "readers hold the lock");
-    tl_fb_report(&fb);
-    tl_check(!atomic_load(&w.inside), "a writer got the lock while two readers held it. Hint: "
-             T4 ".");
+    expect_blocked(&w, 1, "a writer got the lock while two readers held it");
     atomic_store(&r1.release, 1);
     atomic_store(&r2.release, 1);
     WAIT_UNTIL(atomic_load(&w.inside), "both readers left but the waiting writer never got the "
                "lock (%ld asleep): the last reader out must wake it. Hint: " T4 ".",
                sleeping());
     actor_go(&r3, 0);
-    WAIT_UNTIL(sleeping() == 1 || atomic_load(&r3.inside), "a reader should sleep while a "
-               "writer holds the lock");
-    tl_fb_report(&fb);
-    tl_check(!atomic_load(&r3.inside), "a reader got the lock while a writer held it. Hint: "
-             T4 ".");
+    expect_blocked(&r3, 1, "a reader got the lock while a writer held it");
     atomic_store(&w.release, 1);
     WAIT_UNTIL(atomic_load(&r3.inside), "the writer left but the waiting reader never got the "
                "lock. Hint: " T4 ": the writer's unlock wakes the readers.");
     atomic_store(&r3.release, 1);
-    st_join_all(&r1.t, 1, "an actor is stuck");
-    st_join_all(&r2.t, 1, "an actor is stuck");
-    st_join_all(&w.t, 1, "an actor is stuck");
-    st_join_all(&r3.t, 1, "an actor is stuck");
+    struct actor *all[] = {&r1, &r2, &w, &r3};
+    join_actors(all, 4);
 }
 
 TL_TEST(rwlock_writer_goes_before_new_readers, 3, 30, "rwlock")
@@ -99,15 +107,11 @@ TL_TEST(rwlock_writer_goes_before_new_readers, 3, 30, "rwlock")
     actor_go(&r1, 0);
     WAIT_UNTIL(atomic_load(&r1.inside), "a reader could not take a free lock. Hint: " T4 ".");
     actor_go(&w, 1);
-    WAIT_UNTIL(sleeping() == 1 || atomic_load(&w.inside), "a writer should sleep while a "
-               "reader holds the lock");
+    expect_blocked(&w, 1, "a writer got the lock while a reader held it");
     actor_go(&r2, 0);
-    WAIT_UNTIL(sleeping() == 2 || atomic_load(&r2.inside), "a new reader behind a waiting "
-               "writer should sleep");
-    tl_fb_report(&fb);
-    tl_check(!atomic_load(&r2.inside), "a new reader got the lock while a writer was waiting: "
-             "this lock prefers writers (else a stream of readers starves them). Hint: " T4
-             ", readers wait while writers_waiting > 0.");
+    expect_blocked(&r2, 2, "a new reader got the lock while a writer was waiting: this lock "
+                   "prefers writers (else a stream of readers starves them); readers wait "
+                   "while writers_waiting > 0");
     atomic_store(&r1.release, 1);
     WAIT_UNTIL(atomic_load(&w.inside) || atomic_load(&r2.inside), "the reader left but nobody "
                "got the lock. Hint: " T4 ".");
@@ -117,9 +121,8 @@ TL_TEST(rwlock_writer_goes_before_new_readers, 3, 30, "rwlock")
     WAIT_UNTIL(atomic_load(&r2.inside), "the writer left but the waiting reader never got the "
                "lock. Hint: " T4 ".");
     atomic_store(&r2.release, 1);
-    st_join_all(&r1.t, 1, "an actor is stuck");
-    st_join_all(&w.t, 1, "an actor is stuck");
-    st_join_all(&r2.t, 1, "an actor is stuck");
+    struct actor *all[] = {&r1, &w, &r2};
+    join_actors(all, 3);
 }
 
 /* ---- a mix under stress ----------------------------------------------- */

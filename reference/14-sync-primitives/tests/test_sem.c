@@ -155,7 +155,9 @@ static void *phase_worker(void *arg)
                                p->slot[j], k - 1);
                     return NULL;
                 }
-        atomic_fetch_add(&p->arrived[k], 1);
+        /* relaxed: the test's counters order nothing; the barrier alone must
+         * order the slot writes (TSan checks) */
+        atomic_fetch_add_explicit(&p->arrived[k], 1, memory_order_relaxed);
         int rc = sp_barrier_wait(&p->b);
         if (rc != 0 && rc != SP_BARRIER_SERIAL) {
             tl_fb_fail(&fb, "sp_barrier_wait returned %d in phase %ld, expected 0 or "
@@ -163,15 +165,15 @@ static void *phase_worker(void *arg)
             break;
         }
         if (rc == SP_BARRIER_SERIAL)
-            atomic_fetch_add(&p->serial[k], 1);
-        int a = atomic_load(&p->arrived[k]);
+            atomic_fetch_add_explicit(&p->serial[k], 1, memory_order_relaxed);
+        int a = atomic_load_explicit(&p->arrived[k], memory_order_relaxed);
         if (a != p->n) {
             tl_fb_fail(&fb, "a thread left barrier phase %ld when %d of %d threads had "
                        "arrived. Hint: " T3B ": sleep while the phase is the one you noted "
                        "before arriving.", k, a, p->n);
             break;
         }
-        atomic_fetch_add(&p->passed, 1);
+        atomic_fetch_add_explicit(&p->passed, 1, memory_order_relaxed);
     }
     return NULL;
 }

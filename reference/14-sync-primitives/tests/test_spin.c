@@ -11,25 +11,25 @@ static void t_unlock(void *l, void *n) { sp_ticket_unlock(l); }
 static void q_lock(void *l, void *n) { sp_mcs_lock(l, n); }
 static void q_unlock(void *l, void *n) { sp_mcs_unlock(l, n); }
 
+static struct sp_ticket xt;
+static struct sp_mcs xq;
+static struct excl xe;
+
 TL_TEST(ticket_excludes_under_stress, 3, 60, "ticket stress")
 {
-    static struct sp_ticket t;
-    static struct excl e;
-    SP_INIT(sp_ticket_init(&t), T5);
-    e = (struct excl){t_lock, t_unlock, &t, 0, 0, 0, 0, 0};
-    run_exclusion(&e, 3, tl_iters(40000), T5 ", take a ticket with one atomic increment");
-    tl_check(atomic_load(&t.next) == atomic_load(&t.serving), "after every unlock next=%u and "
-             "serving=%u should be equal", atomic_load(&t.next), atomic_load(&t.serving));
+    SP_INIT(sp_ticket_init(&xt), T5);
+    xe = (struct excl){t_lock, t_unlock, &xt, 0, 0, 0, 0, 0};
+    run_exclusion(&xe, 3, tl_iters(40000), T5 ", take a ticket with one atomic increment");
+    tl_check(atomic_load(&xt.next) == atomic_load(&xt.serving), "after every unlock next=%u "
+             "and serving=%u should be equal", atomic_load(&xt.next), atomic_load(&xt.serving));
 }
 
 TL_TEST(mcs_excludes_under_stress, 3, 60, "mcs stress")
 {
-    static struct sp_mcs q;
-    static struct excl e;
-    SP_INIT(sp_mcs_init(&q), T5);
-    e = (struct excl){q_lock, q_unlock, &q, 0, 0, 0, 0, 0};
-    run_exclusion(&e, 3, tl_iters(40000), T5 ", MCS unlock");
-    tl_check(atomic_load(&q.tail) == NULL, "after every unlock the MCS tail is not NULL");
+    SP_INIT(sp_mcs_init(&xq), T5);
+    xe = (struct excl){q_lock, q_unlock, &xq, 0, 0, 0, 0, 0};
+    run_exclusion(&xe, 3, tl_iters(40000), T5 ", MCS unlock");
+    tl_check(atomic_load(&xq.tail) == NULL, "after every unlock the MCS tail is not NULL");
 }
 
 /* ---- FIFO: the order of grants is the order of arrival ---------------- */
