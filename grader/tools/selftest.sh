@@ -230,12 +230,31 @@ for l in $labs; do
   grep -q '^\[bench\]' "reference/$l/lab.conf" || continue
   if make -s -C "reference/$l" bench QUICK=1 >"$work/bench-$l.log" 2>&1 &&
      make -s -C "labs/$l" bench-build >"$work/bench-skel-$l.log" 2>&1; then
-    ok "$l: benchmark pairs build and run (quick), skeleton's too: $(grep -c 'x$' "$work/bench-$l.log") pair(s)"
+    ok "$l: benchmark pairs build and run (quick), skeleton's too: $(grep -cE '[0-9]x( |$)' "$work/bench-$l.log") pair(s)"
   else
     bad "$l: benchmark" "$(grep -hE 'FAIL|rror' "$work/bench-$l.log" "$work/bench-skel-$l.log" | head -4)" \
         "reproduce: make -C reference/$l bench QUICK=1; make -C labs/$l bench-build"
   fi
 done
+
+# 5g. make bench's report: the quick results of 5f, gathered as make bench
+#     gathers them, give one CSV row per pair, a table and a plot.
+rep="$work/bench-report"; mkdir -p "$rep"; npairs=0
+for l in $labs; do
+  [ -f "reference/$l/build/plain/bench.json" ] || continue
+  cp "reference/$l/build/plain/bench.json" "$rep/$l.json"
+  npairs=$((npairs + $(grep -cE '[0-9]x( |$)' "$work/bench-$l.log")))
+done
+if [ "$npairs" -gt 0 ]; then
+  if python3 grader/tools/bench_report.py --dir "$rep" --impl reference >"$work/bench-report.log" 2>&1 &&
+     [ "$(($(wc -l <"$rep/results.csv") - 1))" = "$npairs" ] &&
+     head -c 8 "$rep/ratios.png" | grep -q PNG && grep -q '<svg' "$rep/ratios.svg"; then
+    ok "make bench's report: $npairs pair(s) in results.csv, table.md, ratios.png and ratios.svg"
+  else
+    bad "make bench's report" "$(tail -3 "$work/bench-report.log")" \
+        "reproduce: python3 grader/tools/bench_report.py --dir <folder of the labs' bench.json>"
+  fi
+fi
 
 # 6. Handouts build, each with its generated grading table.
 if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "handouts build to HTML"

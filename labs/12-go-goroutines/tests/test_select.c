@@ -33,7 +33,7 @@ static gmp_chan *mk(size_t cap)
 }
 
 /* ------------------------------------------------------------------ */
-TL_TEST(select_default_and_ready, 2, 30, "m3")
+TL_TEST(select_default_and_ready, 1, 30, "m3")
 {
     gmp_chan *a = mk(1), *b = mk(1), *c = mk(1);
     int va = -1, vb = -1, vc = -1, r;

@@ -78,7 +78,7 @@ static void spawner100k(void *a)
     }
 }
 
-TL_TEST(hundred_thousand_goroutines, 2, 120, "m1")
+TL_TEST(hundred_thousand_goroutines, 1, 120, "m1")
 {
     long n = HUNDRED_K;
     START(2);
@@ -119,9 +119,10 @@ static void spawn_three(void *a)
                    "Task 1.2.", tl_ename(errno));
 }
 
-TL_TEST(spawned_g_runs_next, 3, 30, "m1")
+TL_TEST(spawned_g_runs_next, 2, 30, "m1")
 {
     START(1);
+    (void)gmp_set_preempt(0); /* exact order: no time slices (M7) */
     GO(spawn_three, NULL);
     AWAIT(atomic_load(&norder) >= 3, 10,
           "with one P, %d of the 3 goroutines spawned by a goroutine ran. "
@@ -164,6 +165,7 @@ static void rr_main(void *a)
 TL_TEST(gosched_round_robin_on_one_p, 2, 30, "m1")
 {
     START(1);
+    (void)gmp_set_preempt(0); /* exact order: no time slices (M7) */
     GO(rr_main, NULL);
     AWAIT_COUNT(atomic_load(&rr_n), RR_G * RR_ROUNDS, 10,
                 "3 goroutines calling gmp_gosched in a loop on one P made %d "
@@ -213,7 +215,7 @@ static void outsider(void *a)
     atomic_store(&outside_ran, 1);
 }
 
-TL_TEST(global_queue_is_not_starved, 3, 60, "m1")
+TL_TEST(global_queue_is_not_starved, 2, 60, "m1")
 {
     START(1);
     GO(link_g, NULL); /* each link spawns the next: the local queue is
@@ -269,9 +271,11 @@ static void sw_main(void *a)
     go_each(sw_worker, SW);
 }
 
-TL_TEST(idle_p_steals_half, 3, 60, "m1")
+TL_TEST(idle_p_steals_half, 2, 60, "m1")
 {
     START(2);
+    (void)gmp_set_preempt(0); /* a preempted G would reach the other P
+                                 through the global queue, not a steal */
     GO(sw_main, NULL);
     AWAIT_COUNT(atomic_load(&sw_done), SW, 20,
                 "%d of %d busy goroutines finished, then nothing moved. "
@@ -391,7 +395,7 @@ static void gosched_outside(void)
     _exit(4);
 }
 
-TL_TEST(misuse_panics_loudly, 2, 60, "m1")
+TL_TEST(misuse_panics_loudly, 1, 60, "m1")
 {
     EXPECT_PANIC(gosched_outside, "outside a goroutine",
                  "gmp_gosched() called from a kernel thread that is not "
@@ -469,7 +473,7 @@ static void nop_g(void *a)
 {
 }
 
-TL_TEST(api_errors, 2, 30, "m1")
+TL_TEST(api_errors, 1, 30, "m1")
 {
     struct gmp_stats s;
     gmp_g *g = gmp_go(nop_g, NULL);
