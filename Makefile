@@ -6,6 +6,7 @@
 #   make deps                              install (as root) or name the Debian packages needed
 #   make skeletons / check-skeletons       labs/ from reference/, and the check they agree
 #   make handout                           handouts to HTML in handout/build/
+#   make dist                              the student distribution: build/dist/threadlab/ and .tar.gz
 #   make flake [LAB=NN] [N=20]             grade the reference N times under load; failures per test
 #   make coverage [LAB=NN]                 line/branch coverage of the reference by its tests
 #   make bench [LAB=NN] [IMPL=labs|reference] [RUNS=N]   each lab's benchmark against its peers;
@@ -42,7 +43,7 @@ DOCKER_RUN = mkdir -p $(OUT) && docker run --rm --network none \
   --memory $(DOCKER_MEMORY) --memory-swap $(DOCKER_MEMORY) --pids-limit $(DOCKER_PIDS) \
   -e HOST_UID=$$(id -u) -e HOST_GID=$$(id -g) -v "$(abspath $(OUT))":/out
 
-.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage mutants bench batch clean help \
+.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout dist flake coverage mutants bench batch clean help \
   docker-base-image docker-image docker-grade docker-grade-reference gradescope test-docker
 all: grader
 
@@ -77,6 +78,9 @@ check-skeletons:
 
 handout: deps
 	@grader/tools/handout.sh handout/build
+
+dist: deps
+	@grader/tools/dist.sh build build/dist
 
 test: grader
 	@grader/tools/selftest.sh
