@@ -510,6 +510,23 @@ TL_TEST(api_errors, 1, 30, "m1")
     tl_check(gmp_chan_make(0, 1) == NULL && errno == EINVAL,
              "gmp_chan_make(0, 1) must fail with EINVAL (errno %s). Hint: "
              "handout Task 2.2.", tl_ename(errno));
+    /* the edges of the ranges gmp.h gives: in, and one past */
+    static const struct { size_t size, cap; int ok; } edge[] = {
+        {1, 0, 1}, {1024, 1, 1}, {1025, 1, 0}, {1, (size_t)1 << 24, 1},
+        {1, ((size_t)1 << 24) + 1, 0},
+    };
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        errno = 0;
+        gmp_chan *c = gmp_chan_make(edge[i].size, edge[i].cap);
+        int e = errno;
+        gmp_chan_free(c);
+        tl_check(edge[i].ok ? c != NULL : (c == NULL && e == EINVAL),
+                 "gmp_chan_make(%zu, %zu) %s, but it %s (errno %s): elements "
+                 "of 1..1024 bytes, 0..2^24 slots. Hint: handout Task 2.2.",
+                 edge[i].size, edge[i].cap,
+                 edge[i].ok ? "must succeed" : "must fail with EINVAL",
+                 c ? "made a channel" : "failed", tl_ename(e));
+    }
     struct gmp_case none[1] = {{NULL, GMP_RECV, NULL, 0}};
     tl_check(gmp_select(none, 0, 0) == -1 && errno == EINVAL,
              "gmp_select with 0 cases must fail with EINVAL (errno %s). "

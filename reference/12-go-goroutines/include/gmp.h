@@ -113,7 +113,8 @@ int gmp_stats(struct gmp_stats *out);
 typedef struct gmp_chan gmp_chan;
 
 /* Any thread: a channel of elements of elemsize bytes (1..1024) with cap
- * buffered slots (0: unbuffered). NULL with errno EINVAL or ENOMEM. */
+ * buffered slots (0: unbuffered; at most 2^24). NULL with errno EINVAL (a
+ * size out of those ranges) or ENOMEM. */
 gmp_chan *gmp_chan_make(size_t elemsize, size_t cap);
 
 /* A G: copy *elem into the channel; park until a receiver takes it
