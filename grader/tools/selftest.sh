@@ -132,7 +132,9 @@ for l in $labs; do
   nn=${l%%-*}; fsub="$work/forbidden-$nn"
   perfect_lab "$l" "$fsub"
   f=$(grader/tools/conf-get.sh "reference/$l/lab.conf" lab student_files | tr ' ' '\n' | grep '\.c$' | head -n1)
-  printf '__asm__(".globl tl_selftest_cheat\\ntl_selftest_cheat: call %s@PLT\\n ret");\n' "$sym" >> "$fsub/labs/$l/$f"
+  # A Windows lab's objects are PE, which has no PLT: a plain call.
+  plt=@PLT; [ "$(grader/tools/conf-get.sh "reference/$l/lab.conf" lab platform)" = windows ] && plt=
+  printf '__asm__(".globl tl_selftest_cheat\\ntl_selftest_cheat: call %s%s\\n ret");\n' "$sym" "$plt" >> "$fsub/labs/$l/$f"
   $g --kit "$root" --submission "$fsub" --lab "$nn" --stages tests --out "$fsub/out" >"$fsub/grade.log" 2>&1
   if jq -e --arg s "$sym" '.score == 0 and (.tests|length) > 0 and all(.tests[]; .output|test("forbidden call.*" + $s))' \
        "$fsub/out/results.json" >/dev/null 2>&1; then
@@ -151,6 +153,9 @@ for p in grader/tests/bugs/*.patch; do
   slug=$(cd reference && ls -d "$nn"-*/ | head -n1 | tr -d /)
   kit="$work/bug-$name"; mkdir -p "$kit/reference"
   ln -s "$root/grader" "$kit/grader"
+  # A Windows lab's cmocka source and Wine prefix (make deps) are the kit's.
+  mkdir -p "$kit/build"
+  for w in cmocka-win wine-prefix; do [ -e "build/$w" ] && ln -s "$root/build/$w" "$kit/build/$w"; done
   cp -a "reference/$slug" "$kit/reference/"; rm -rf "$kit/reference/$slug/build"
   if ! patch -s -p1 -d "$kit" <"$p" >"$kit/patch.log" 2>&1; then
     bad "planted bug $name" "the patch no longer applies: $(head -3 "$kit/patch.log")"; continue
