@@ -77,15 +77,15 @@ void tl_metric(double value)
 
 void tl_fail_at(const char *file, int line, const char *expr, const char *fmt, ...)
 {
-    char said[1536];
+    /* The message, then where: room is kept for the place. */
+    enum { PLACE = 300 };
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(said, sizeof said, fmt, ap);
+    int n = vsnprintf(why, sizeof why - PLACE, fmt, ap);
     va_end(ap);
-    if (expr)
-        snprintf(why, sizeof why, "%s\n  (check `%s` failed at %s:%d)", said, expr, file, line);
-    else
-        snprintf(why, sizeof why, "%s\n  (at %s:%d)", said, file, line);
+    size_t at = n < 0 ? 0 : (size_t)n < sizeof why - PLACE ? (size_t)n : sizeof why - PLACE - 1;
+    snprintf(why + at, sizeof why - at, expr ? "\n  (check `%s` failed at %s:%d)" : "%s\n  (at %s:%d)",
+             expr ? expr : "", file, line);
     fprintf(stderr, "FAILED: %s\n", why);
     fflush(stderr);
     if (GetCurrentThreadId() != test_thread_id) {
@@ -319,12 +319,13 @@ static int run_cases(struct tl_test **v, size_t n, const char *group)
 
 int main(int argc, char **argv)
 {
-    struct tl_test **v = calloc(tests_count + 1, sizeof *v);
-    size_t k = 0;
+    /* The registry is a list in reverse order of construction: to an
+     * array, sorted by file and line. */
+    struct tl_test **v = malloc((tests_count + 1) * sizeof *v), *t = tests_head;
+    for (size_t k = 0; v && t; t = t->next)
+        v[k++] = t;
     if (!v)
         abort();
-    for (struct tl_test *t = tests_head; t; t = t->next)
-        v[k++] = t;
     qsort(v, tests_count, sizeof *v, by_place);
     watchdog_stop = CreateEventA(NULL, TRUE, FALSE, NULL);
     /* Unbuffered, so that what a test printed is there when it dies. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+
 int wt_bq_init(struct wt_bqueue *q, size_t cap)
 {
     /* TODO 2.1: InitializeSRWLock, InitializeConditionVariable (both),

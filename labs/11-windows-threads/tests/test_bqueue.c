@@ -53,13 +53,7 @@ static DWORD WINAPI getter(LPVOID arg)
     return 0;
 }
 
-static int getters_asleep(void)
-{
-    AcquireSRWLockExclusive(&shared_q.lock);
-    int n = shared_q.nget_waiting;
-    ReleaseSRWLockExclusive(&shared_q.lock);
-    return n;
-}
+#define getters_asleep() wt_bq_sleepers(&shared_q, &shared_q.nget_waiting)
 
 TL_TEST(bq_close_wakes_all_getters, 6, 30, "bqueue")
 {

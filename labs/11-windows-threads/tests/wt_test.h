@@ -71,6 +71,16 @@ static inline void wt_fb_report(struct wt_failbox *fb)
     tl_check(fb->failed == 0, "%s", fb->failed == 2 ? fb->msg : "a worker failed");
 }
 
+/* A counter of q's sleepers (&q->nget_waiting, &q->nput_waiting), read
+ * under q's lock. */
+static inline int wt_bq_sleepers(struct wt_bqueue *q, const int *field)
+{
+    AcquireSRWLockExclusive(&q->lock);
+    int n = *field;
+    ReleaseSRWLockExclusive(&q->lock);
+    return n;
+}
+
 /* Start fn(arg) on a test thread. */
 static inline HANDLE wt_start(LPTHREAD_START_ROUTINE fn, void *arg)
 {

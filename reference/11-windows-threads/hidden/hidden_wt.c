@@ -34,13 +34,7 @@ static DWORD WINAPI put_one(LPVOID arg)
     return 0;
 }
 
-static int putters_asleep(void)
-{
-    AcquireSRWLockExclusive(&hq.lock);
-    int n = hq.nput_waiting;
-    ReleaseSRWLockExclusive(&hq.lock);
-    return n;
-}
+#define putters_asleep() wt_bq_sleepers(&hq, &hq.nput_waiting)
 
 TL_TEST(hidden_bq_put_sleeps_while_full, 5, 30, "bqueue")
 {

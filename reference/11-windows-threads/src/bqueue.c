@@ -7,6 +7,17 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#ifdef SOLUTION
+/* Sleep on cv with q->lock held, counted in *waiting while asleep. The
+ * caller re-tests its predicate after: a wake is a hint. */
+static void sleep_counted(struct wt_bqueue *q, CONDITION_VARIABLE *cv, int *waiting)
+{
+    ++*waiting;
+    WT_CHECK(SleepConditionVariableSRW(cv, &q->lock, INFINITE, 0));
+    --*waiting;
+}
+#endif
+
 int wt_bq_init(struct wt_bqueue *q, size_t cap)
 {
 #ifdef SOLUTION
@@ -52,11 +63,8 @@ int wt_bq_put(struct wt_bqueue *q, void *item)
     if (!q || !item)
         return EINVAL;
     AcquireSRWLockExclusive(&q->lock);
-    while (q->count == q->cap && !q->closed) {
-        q->nput_waiting++;
-        WT_CHECK(SleepConditionVariableSRW(&q->not_full, &q->lock, INFINITE, 0));
-        q->nput_waiting--;
-    }
+    while (q->count == q->cap && !q->closed)
+        sleep_counted(q, &q->not_full, &q->nput_waiting);
     if (q->closed) {
         ReleaseSRWLockExclusive(&q->lock);
         return EPIPE;
@@ -85,11 +93,8 @@ int wt_bq_get(struct wt_bqueue *q, void **item)
     if (!q || !item)
         return EINVAL;
     AcquireSRWLockExclusive(&q->lock);
-    while (q->count == 0 && !q->closed) {
-        q->nget_waiting++;
-        WT_CHECK(SleepConditionVariableSRW(&q->not_empty, &q->lock, INFINITE, 0));
-        q->nget_waiting--;
-    }
+    while (q->count == 0 && !q->closed)
+        sleep_counted(q, &q->not_empty, &q->nget_waiting);
     if (q->count == 0) {
         ReleaseSRWLockExclusive(&q->lock);
         return EPIPE;

@@ -24,6 +24,14 @@ static void loop_fiber(void *arg)
     }
 }
 
+/* A fresh scheduler and an empty trace for each test. */
+static void reset(void)
+{
+    memset(&sched, 0, sizeof sched);
+    memset(trace, 0, sizeof trace);
+    tn = 0;
+}
+
 static void spawn_or_fail(wt_fiber_fn fn, void *arg, int want_id)
 {
     int id = wt_fiber_spawn(&sched, fn, arg);
@@ -34,9 +42,7 @@ static void spawn_or_fail(wt_fiber_fn fn, void *arg, int want_id)
 
 TL_TEST(fibers_round_robin_order, 8, 30, "fibers")
 {
-    memset(&sched, 0, sizeof sched);
-    memset(trace, 0, sizeof trace);
-    tn = 0;
+    reset();
     static struct looper a = {'A', 3}, b = {'B', 1}, c = {'C', 4};
     spawn_or_fail(loop_fiber, &a, 0);
     spawn_or_fail(loop_fiber, &b, 1);
@@ -75,16 +81,13 @@ static void parent(void *arg)
 
 TL_TEST(fiber_spawned_by_fiber_joins_the_tail, 4, 30, "fibers")
 {
-    memset(&sched, 0, sizeof sched);
-    memset(trace, 0, sizeof trace);
-    tn = 0;
-    static char p = 'p', q = 'q';
-    spawn_or_fail(parent, &p, 0);
-    spawn_or_fail(parent, &q, 1);
+    reset();
+    static char names[2] = {'p', 'q'};
+    for (int i = 0; i < 2; i++)
+        spawn_or_fail(parent, &names[i], i);
     wt_expect_ok(wt_sched_run(&sched), "wt_sched_run", T4);
-    const char *want = "pqxPxQ";
-    tl_check(strcmp(trace, want) == 0,
+    tl_check(!strcmp(trace, "pqxPxQ"),
              "fibers p and q each spawn a child x and yield: the order was \"%s\", round-robin "
-             "gives \"%s\" (a fiber spawned by a fiber goes to the tail, behind the others)",
-             trace, want);
+             "gives \"pqxPxQ\" (a fiber spawned by a fiber goes to the tail, behind the others)",
+             trace);
 }
