@@ -41,6 +41,7 @@ static DWORD WINAPI tls_thread(LPVOID arg)
 TL_TEST(tls_value_per_thread, 5, 30, "local")
 {
     made = destroyed = 0;
+    long blocks = wt_heap_blocks();
     wt_expect_ok(wt_local_init(&tls, 0, make_value, destroy_value, (void *)&made),
                  "wt_local_init(TLS)", T5);
     void *got[6][2];
@@ -62,6 +63,7 @@ TL_TEST(tls_value_per_thread, 5, 30, "local")
              "%ld, live %ld (expected 6, 6, 0)", (long)made, (long)destroyed, (long)tls.live);
     tl_check(destroy_ctx_ok, "destroy was called with a ctx other than the one given to init");
     wt_expect_ok(wt_local_free(&tls), "wt_local_free", T5);
+    wt_expect_no_leak(blocks, "6 threads' TLS values made and destroyed");
 }
 
 static struct wt_sched fs;
@@ -84,6 +86,7 @@ TL_TEST(fls_callback_at_fiber_deletion, 8, 30, "local fibers")
     made = destroyed = 0;
     memset(owner_of, 0, sizeof owner_of);
     memset(&fs, 0, sizeof fs);
+    long blocks = wt_heap_blocks();
     wt_expect_ok(wt_local_init(&fls, 1, make_value, destroy_value, (void *)&made),
                  "wt_local_init(FLS)", T5);
     for (int i = 0; i < 5; i++)
@@ -109,4 +112,5 @@ TL_TEST(fls_callback_at_fiber_deletion, 8, 30, "local fibers")
              (long)made, (long)destroyed, (long)fls.live);
     tl_check(destroy_ctx_ok, "destroy was called with a ctx other than the one given to init");
     wt_expect_ok(wt_local_free(&fls), "wt_local_free", T5);
+    wt_expect_no_leak(blocks, "5 fibers' FLS values made and destroyed, the fibers deleted");
 }

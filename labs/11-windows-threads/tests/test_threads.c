@@ -19,11 +19,13 @@ TL_TEST(run_all_collects_exit_codes, 6, 30, "threads")
         args[i] = (void *)(uintptr_t)(i * 7 + 1);
         codes[i] = 999;
     }
+    long blocks = wt_heap_blocks();
     wt_expect_ok(wt_run_all(5, code_of_arg, args, codes), "wt_run_all(5 threads)", T1);
     for (int i = 0; i < 5; i++)
         tl_check(codes[i] == (unsigned long)(i * 7 + 1),
                  "thread %d returned %d but codes[%d] = %lu. Hint: GetExitCodeThread on "
                  "handle i, after the thread has ended, into codes[i].", i, i * 7 + 1, i, codes[i]);
+    wt_expect_no_leak(blocks, "wt_run_all(5 threads)");
     unsigned long one = 999;
     wt_expect_ok(wt_run_all(1, code_of_arg, NULL, &one), "wt_run_all(1 thread, args NULL)", T1);
     tl_check(one == 0, "with args NULL every thread gets NULL, so this body returns 0; "

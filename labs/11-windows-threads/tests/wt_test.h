@@ -30,6 +30,66 @@ static inline const char *wt_errname(int rc)
     }
 }
 
+/* Heap blocks held, counted by wrappers of the C allocator (lab.conf links
+ * the tests with -Wl,--wrap=malloc,calloc,free: every call in the lab's
+ * code, the tests and cmocka goes through them). A test compares the count
+ * before and after a piece of work: no valgrind runs under Wine, so this is
+ * how a leak is seen. wt_fail_alloc_after(n) makes the n-th allocation
+ * from now (1 = the next) return NULL, once. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void __real_free(void *p);
+static volatile LONG wt_blocks;
+static volatile LONG wt_alloc_countdown;
+
+static inline int wt_alloc_fails_now(void)
+{
+    return wt_alloc_countdown > 0 && InterlockedDecrement(&wt_alloc_countdown) == 0;
+}
+
+void *__wrap_malloc(size_t n);
+void *__wrap_malloc(size_t n)
+{
+    void *p = wt_alloc_fails_now() ? NULL : __real_malloc(n);
+    if (p)
+        InterlockedIncrement(&wt_blocks);
+    return p;
+}
+
+void *__wrap_calloc(size_t k, size_t n);
+void *__wrap_calloc(size_t k, size_t n)
+{
+    void *p = wt_alloc_fails_now() ? NULL : __real_calloc(k, n);
+    if (p)
+        InterlockedIncrement(&wt_blocks);
+    return p;
+}
+
+void __wrap_free(void *p);
+void __wrap_free(void *p)
+{
+    if (p)
+        InterlockedDecrement(&wt_blocks);
+    __real_free(p);
+}
+
+static inline long wt_heap_blocks(void)
+{
+    return wt_blocks;
+}
+
+static inline void wt_fail_alloc_after(long n)
+{
+    InterlockedExchange(&wt_alloc_countdown, n);
+}
+
+/* The blocks held now must be `before`: what the work allocated, it freed. */
+#define wt_expect_no_leak(before, what)                                                   \
+    tl_check(wt_heap_blocks() == (before), "%s: %ld heap block(s) more than before. "     \
+             "Free what you allocate (the handle array, the slots, a fiber's record, "    \
+             "a TLS/FLS box) once it is no longer needed.", (what),                       \
+             wt_heap_blocks() - (long)(before))
+
 /* rc must be 0; ENOSYS says which task is still to do. */
 #define wt_expect_ok(rc, what, task)                                                      \
     do {                                                                                  \

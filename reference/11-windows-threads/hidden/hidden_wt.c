@@ -1,7 +1,8 @@
 /*
  * hidden_wt.c - lab 11's hidden tests: argument errors, a putter that
- * sleeps on a full queue, tasks that submit tasks, FLS at thread exit, and
- * a thousand fibers.
+ * sleeps on a full queue, tasks that submit tasks, FLS at thread exit, a
+ * thousand fibers, and the error paths (failed allocations, a thread that
+ * already is a fiber) with no leak.
  */
 #include "../tests/wt_test.h"
 
@@ -11,7 +12,7 @@ static unsigned __stdcall zero_body(void *arg)
     return 0;
 }
 
-TL_TEST(hidden_run_all_argument_errors, 4, 30, "threads")
+TL_TEST(hidden_run_all_argument_errors, 3, 30, "threads")
 {
     unsigned long c[2] = {5, 5};
     int rc = wt_run_all(0, zero_body, NULL, c);
@@ -36,7 +37,7 @@ static DWORD WINAPI put_one(LPVOID arg)
 
 #define putters_asleep() wt_bq_sleepers(&hq, &hq.nput_waiting)
 
-TL_TEST(hidden_bq_put_sleeps_while_full, 5, 30, "bqueue")
+TL_TEST(hidden_bq_put_sleeps_while_full, 4, 30, "bqueue")
 {
     void *it;
     int rc1 = -1, rc2 = -1;
@@ -73,7 +74,7 @@ static void chain_task(void *arg)
     }
 }
 
-TL_TEST(hidden_pool_tasks_submit_tasks, 5, 60, "pool")
+TL_TEST(hidden_pool_tasks_submit_tasks, 4, 60, "pool")
 {
     int rc = wt_pool_start(&hp, 3);
     tl_check(rc != ENOSYS, "wt_pool_start returned ENOSYS: not written yet. Do Task 3 (src/iocp_pool.c).");
@@ -111,7 +112,7 @@ static DWORD WINAPI fls_user(LPVOID arg)
     return wt_local_get(&hfls) != NULL ? 0 : 1;
 }
 
-TL_TEST(hidden_fls_callback_at_thread_exit, 6, 30, "local")
+TL_TEST(hidden_fls_callback_at_thread_exit, 5, 30, "local")
 {
     hmade = hdestroyed = 0;
     int rc = wt_local_init(&hfls, 1, hmake, hdestroy, NULL);
@@ -147,7 +148,7 @@ static void many(void *arg)
     }
 }
 
-TL_TEST(hidden_thousand_fibers_round_robin, 6, 60, "fibers stress")
+TL_TEST(hidden_thousand_fibers_round_robin, 4, 60, "fibers stress")
 {
     int n = (int)tl_iters(1000) + 3;
     memset(&big, 0, sizeof big);
@@ -166,4 +167,65 @@ TL_TEST(hidden_thousand_fibers_round_robin, 6, 60, "fibers stress")
                  n, k, order[k], k % n);
     tl_check(big.live == 0, "live = %d after every fiber finished", big.live);
     free(order);
+}
+
+static void nothing(void *arg)
+{
+    (void)arg;
+}
+
+TL_TEST(hidden_errors_and_failed_allocations, 6, 30, "threads bqueue fibers local")
+{
+    struct wt_bqueue q;
+    int rc = wt_bq_init(&q, 4);
+    tl_check(rc != ENOSYS, "wt_bq_init returned ENOSYS: not written yet. Do Task 2 (src/bqueue.c).");
+    wt_expect_rc(wt_bq_put(&q, NULL), EINVAL, "wt_bq_put(q, NULL)", "An item is never NULL.");
+    wt_expect_rc(wt_bq_get(&q, NULL), EINVAL, "wt_bq_get(q, NULL)", "Where would the item go?");
+    wt_expect_rc(wt_bq_put(NULL, &q), EINVAL, "wt_bq_put(NULL, item)", "Check q.");
+    wt_expect_rc(wt_bq_close(NULL), EINVAL, "wt_bq_close(NULL)", "Check q.");
+    wt_expect_rc(wt_bq_destroy(NULL), EINVAL, "wt_bq_destroy(NULL)", "Check q.");
+    wt_bq_destroy(&q);
+    long blocks = wt_heap_blocks();
+    wt_fail_alloc_after(1);
+    wt_expect_rc(wt_bq_init(&q, 4), ENOMEM, "wt_bq_init when calloc fails", "Say ENOMEM.");
+    wt_expect_no_leak(blocks, "a wt_bq_init that failed");
+
+    struct wt_sched s;
+    memset(&s, 0, sizeof s);
+    wt_expect_rc(-wt_fiber_spawn(&s, NULL, NULL), EINVAL, "-wt_fiber_spawn(s, NULL fn)", "A fiber needs a function.");
+    wt_expect_rc(wt_sched_run(NULL), EINVAL, "wt_sched_run(NULL)", "Check s.");
+    wt_fiber_yield(&s); /* outside a fiber: returns */
+    for (long k = 1; k <= 2; k++) {
+        blocks = wt_heap_blocks();
+        wt_fail_alloc_after(k);
+        int id = wt_fiber_spawn(&s, nothing, NULL);
+        wt_fail_alloc_after(0);
+        tl_check(id == -EAGAIN, "wt_fiber_spawn when allocation %ld of its own fails returned %d, "
+                 "expected -EAGAIN", k, id);
+        wt_expect_no_leak(blocks, "a wt_fiber_spawn whose allocation failed");
+    }
+    tl_check(s.count == 0 && s.next_id == 0, "a failed spawn left %lu fiber(s) queued, next_id %d",
+             (unsigned long)s.count, s.next_id);
+    /* A thread that already is a fiber cannot be converted again. */
+    LPVOID me = ConvertThreadToFiber(NULL);
+    tl_check(me != NULL, "the test could not make its thread a fiber");
+    wt_fiber_spawn(&s, nothing, NULL);
+    rc = wt_sched_run(&s);
+    ConvertFiberToThread();
+    wt_expect_rc(rc, EAGAIN, "wt_sched_run on a thread that already is a fiber",
+                 "ConvertThreadToFiber fails there: say EAGAIN.");
+
+    struct wt_pool p;
+    memset(&p, 0, sizeof p);
+    wt_expect_rc(wt_pool_start(&p, WT_POOL_MAX + 1), EINVAL, "wt_pool_start(65 workers)", "At most WT_POOL_MAX.");
+    wt_expect_rc(wt_pool_shutdown(NULL), EINVAL, "wt_pool_shutdown(NULL)", "Check p.");
+
+    struct wt_local l;
+    wt_expect_rc(wt_local_init(&l, 0, NULL, NULL, NULL), EINVAL, "wt_local_init(make NULL)", "make is required.");
+    wt_expect_rc(wt_local_free(NULL), EINVAL, "wt_local_free(NULL)", "Check l.");
+    wt_expect_ok(wt_local_init(&l, 0, hmake, hdestroy, NULL), "wt_local_init(TLS)", "Task 5");
+    hdestroyed = 0;
+    wt_local_thread_exit(&l); /* no value on this thread: nothing to destroy */
+    tl_check(hdestroyed == 0, "wt_local_thread_exit destroyed a value this thread never made");
+    wt_local_free(&l);
 }

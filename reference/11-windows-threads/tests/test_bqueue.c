@@ -12,6 +12,7 @@ TL_TEST(bq_fifo_and_wraparound, 5, 30, "bqueue")
 {
     struct wt_bqueue q;
     void *it = NULL;
+    long blocks = wt_heap_blocks();
     wt_expect_ok(wt_bq_init(&q, 3), "wt_bq_init(&q, 3)", T2);
     wt_expect_rc(wt_bq_init(&q, 0), EINVAL, "wt_bq_init(&q, 0)", "A queue needs at least one slot.");
     for (int i = 1; i <= 3; i++)
@@ -42,6 +43,7 @@ TL_TEST(bq_fifo_and_wraparound, 5, 30, "bqueue")
                  "Closed and empty: EPIPE at once, no sleep.");
     wt_expect_ok(wt_bq_close(&q), "a second wt_bq_close", T2);
     wt_expect_ok(wt_bq_destroy(&q), "wt_bq_destroy", T2);
+    wt_expect_no_leak(blocks, "wt_bq_init, puts and gets, then wt_bq_destroy");
 }
 
 static struct wt_bqueue shared_q;

@@ -44,6 +44,7 @@ TL_TEST(fibers_round_robin_order, 8, 30, "fibers")
 {
     reset();
     static struct looper a = {'A', 3}, b = {'B', 1}, c = {'C', 4};
+    long blocks = wt_heap_blocks();
     spawn_or_fail(loop_fiber, &a, 0);
     spawn_or_fail(loop_fiber, &b, 1);
     spawn_or_fail(loop_fiber, &c, 2);
@@ -53,6 +54,7 @@ TL_TEST(fibers_round_robin_order, 8, 30, "fibers")
              "three fibers (A 3 rounds, B 1, C 4; each records its letter then yields) ran in "
              "the order \"%s\"; round-robin gives \"%s\". Hint: a yielding fiber goes to the "
              "TAIL of the queue; a finished one leaves it.", trace, want);
+    wt_expect_no_leak(blocks, "3 fibers spawned and run to their end");
     tl_check(sched.live == 0 && sched.count == 0, "after wt_sched_run: live = %d, count = %lu "
              "(both 0: every fiber finished and deleted)", sched.live, (unsigned long)sched.count);
     /* Converting again fails (ERROR_ALREADY_FIBER) while the thread is one. */
