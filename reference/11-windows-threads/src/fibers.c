@@ -39,25 +39,22 @@ int wt_fiber_spawn(struct wt_sched *s, wt_fiber_fn fn, void *arg)
         return -EINVAL;
     if (s->count == WT_FIBERS_MAX)
         return -EAGAIN;
+    /* Each step only when the one before worked: one way out on failure. */
     struct wt_fiber *f = calloc(1, sizeof *f);
-    struct start *st = malloc(sizeof *st);
-    if (!f || !st) {
+    struct start *st = f ? malloc(sizeof *st) : NULL;
+    /* 64 KiB committed; the thread's default reserve otherwise. The fiber
+     * first runs when switched to, after *st is filled in below. */
+    LPVOID fiber = st ? CreateFiber(64 * 1024, fiber_main, st) : NULL;
+    if (!fiber) {
         free(f);
         free(st);
         return -EAGAIN;
     }
     *st = (struct start){s, f};
+    f->fiber = fiber;
     f->fn = fn;
     f->arg = arg;
     f->id = s->next_id++;
-    /* 64 KiB committed; the thread's default reserve otherwise. */
-    f->fiber = CreateFiber(64 * 1024, fiber_main, st);
-    if (!f->fiber) {
-        free(f);
-        free(st);
-        s->next_id--;
-        return -EAGAIN;
-    }
     push(s, f);
     s->live++;
     return f->id;

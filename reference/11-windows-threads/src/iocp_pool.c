@@ -21,6 +21,24 @@ static DWORD WINAPI worker(LPVOID arg)
         InterlockedIncrement(&p->handled);
     }
 }
+
+/* One quit packet per worker, behind whatever is queued (the port is first
+ * in, first out); wait for them all, then close every handle. */
+static void stop_workers(struct wt_pool *p)
+{
+    for (int i = 0; i < p->nworkers; i++)
+        WT_CHECK(PostQueuedCompletionStatus(p->port, 0, WT_POOL_QUIT, NULL));
+    for (int at = 0; at < p->nworkers; at += MAXIMUM_WAIT_OBJECTS) {
+        int k = p->nworkers - at < MAXIMUM_WAIT_OBJECTS ? p->nworkers - at : MAXIMUM_WAIT_OBJECTS;
+        DWORD r = WaitForMultipleObjects((DWORD)k, p->workers + at, TRUE, INFINITE);
+        WT_ASSERT(r < WAIT_OBJECT_0 + (DWORD)k);
+    }
+    for (int i = 0; i < p->nworkers; i++)
+        WT_CHECK(CloseHandle(p->workers[i]));
+    WT_CHECK(CloseHandle(p->port));
+    p->port = NULL;
+    p->nworkers = 0;
+}
 #endif
 
 int wt_pool_start(struct wt_pool *p, int nworkers)
@@ -37,15 +55,7 @@ int wt_pool_start(struct wt_pool *p, int nworkers)
     for (int i = 0; i < nworkers; i++) {
         HANDLE h = CreateThread(NULL, 0, worker, p, 0, NULL);
         if (!h) {
-            /* Undo: one quit packet for each worker already running. */
-            for (int k = 0; k < p->nworkers; k++)
-                WT_CHECK(PostQueuedCompletionStatus(p->port, 0, WT_POOL_QUIT, NULL));
-            for (int k = 0; k < p->nworkers; k++) {
-                WaitForSingleObject(p->workers[k], INFINITE);
-                CloseHandle(p->workers[k]);
-            }
-            CloseHandle(p->port);
-            p->nworkers = 0;
+            stop_workers(p); /* the ones already running */
             return EAGAIN;
         }
         p->workers[p->nworkers++] = h;
@@ -88,19 +98,7 @@ int wt_pool_shutdown(struct wt_pool *p)
     if (!p || !p->port)
         return EINVAL;
     InterlockedExchange(&p->shutting_down, 1);
-    /* Behind every task already posted: the port is first in, first out. */
-    for (int i = 0; i < p->nworkers; i++)
-        WT_CHECK(PostQueuedCompletionStatus(p->port, 0, WT_POOL_QUIT, NULL));
-    for (int at = 0; at < p->nworkers; at += MAXIMUM_WAIT_OBJECTS) {
-        int k = p->nworkers - at < MAXIMUM_WAIT_OBJECTS ? p->nworkers - at : MAXIMUM_WAIT_OBJECTS;
-        DWORD r = WaitForMultipleObjects((DWORD)k, p->workers + at, TRUE, INFINITE);
-        WT_ASSERT(r < WAIT_OBJECT_0 + (DWORD)k);
-    }
-    for (int i = 0; i < p->nworkers; i++)
-        WT_CHECK(CloseHandle(p->workers[i]));
-    WT_CHECK(CloseHandle(p->port));
-    p->port = NULL;
-    p->nworkers = 0;
+    stop_workers(p);
     return 0;
 #else
     /* TODO 3.3: shutting_down = 1; post ONE quit packet PER WORKER (one in
