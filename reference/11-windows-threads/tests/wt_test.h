@@ -105,6 +105,8 @@ static inline void wt_fail_alloc_after(long n)
 #define wt_expect_rc(rc, want, what, hint)                                                \
     do {                                                                                  \
         int wt_rc_ = (rc);                                                                \
+        tl_check(wt_rc_ != ENOSYS || (want) == ENOSYS, "%s returned ENOSYS: not written "  \
+                 "yet (the TODOs of its task in src/).", (what));                          \
         tl_check(wt_rc_ == (want), "%s returned %d (%s), expected %s. %s", (what), wt_rc_, \
                  wt_errname(wt_rc_), wt_errname(want), (hint));                           \
     } while (0)
