@@ -36,9 +36,12 @@ int wt_bq_init(struct wt_bqueue *q, size_t cap)
     return 0;
 #else
     /* TODO 2.1: InitializeSRWLock, InitializeConditionVariable (both),
-     *           calloc the slots, zero the counters. No destroy call exists
-     *           for SRWLOCK or CONDITION_VARIABLE: they own no kernel object. */
-    (void)q; (void)cap;
+     *           calloc the slots (ENOMEM when that fails), zero the counters.
+     *           No destroy call exists for SRWLOCK or CONDITION_VARIABLE:
+     *           they own no kernel object, so nothing is leaked by forgetting
+     *           them; only the slots are yours to free. */
+    (void)q;
+    (void)cap;
     return ENOSYS;
 #endif
 }
@@ -107,11 +110,14 @@ int wt_bq_get(struct wt_bqueue *q, void **item)
     ReleaseSRWLockExclusive(&q->lock);
     return 0;
 #else
-    /* TODO 2.3: the mirror of put: WHILE empty and open, sleep on
-     *           not_empty (nget_waiting around the sleep). Empty and
-     *           closed: EPIPE. Else take slots[head], advance head, count--,
-     *           wake one putter. */
-    (void)q; (void)item;
+    /* TODO 2.3: the mirror of put.
+     *   - WHILE empty and open: sleep on not_empty, nget_waiting counted
+     *     around the sleep.
+     *   - Empty and closed: EPIPE (a closed queue still hands out items).
+     *   - Else take slots[head], advance head modulo cap, count--, and
+     *     wake one putter: a slot is free now. */
+    (void)item;
+    (void)q;
     return ENOSYS;
 #endif
 }
