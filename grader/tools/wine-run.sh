@@ -18,12 +18,12 @@
 #   records to a file named by TL_RESULT_FILE, in this run's folder, and
 #   this script hands them on to $TL_RESULT_FD after Wine has exited. The
 #   nonce goes in TL_NONCE as for a Linux test; the harness wipes it.
-# - No Wine process outlives the run: the wineserver is started here, in
-#   the foreground with no persistence (-p0), so it ends as soon as the
-#   program does, and the script waits for it; Wine's helper processes
-#   (services.exe, winedevice.exe...) that are still ending are waited for
-#   and, after 5 s, killed, found by this run's WINEPREFIX in their
-#   environment, so nothing else of the user's is touched.
+# - No Wine process outlives the run: when the program has ended, the
+#   wineserver of this prefix is told to end at once (wineserver -k: it
+#   would otherwise wait 3 s for another client), and it and Wine's helper
+#   processes (services.exe, winedevice.exe...) are waited for and, after
+#   5 s, killed, found by this run's WINEPREFIX in their environment, so
+#   nothing else of the user's is touched.
 set -uo pipefail
 kit=$1 exe=$2
 shift 2
@@ -50,12 +50,19 @@ if [ -n "$fd" ]; then
 fi
 # Only Wine's processes carry this run's WINEPREFIX (not this script).
 export WINEDEBUG=-all WINEDLLOVERRIDES="winemenubuilder.exe=d;mscoree=d;mshtml=d"
-WINEPREFIX=$P wineserver -f -p0 2>/dev/null &
-srv=$!
-# Wine writes CR LF for the program's text; the grader's messages want LF.
-WINEPREFIX=$P wine "$exe" "$@" 2>&1 | tr -d '\r'
-rc=${PIPESTATUS[0]}
-wait "$srv" 2>/dev/null
+run() { # Wine writes CR LF for the program's text; the grader's messages want LF.
+  WINEPREFIX=$P wine "$exe" "$@" 2>&1 | tr -d '\r' | tee "$d/out"
+  return "${PIPESTATUS[0]}"
+}
+run "$@"
+rc=$?
+if grep -q 'fixed a temporary directory error' "$d/out"; then
+  run "$@" # what Wine asks for: it has repaired its server directory
+  rc=$?
+fi
+# The wineserver wine started would linger 3 s for another client: end it
+# now (-k), then wait for it and Wine's helpers below.
+WINEPREFIX=$P wineserver -k 2>/dev/null
 
 ours() { # this run's Wine processes still alive: /proc/PID/environ paths
   grep -lzx "WINEPREFIX=$P" /proc/[0-9]*/environ 2>/dev/null
