@@ -6,9 +6,11 @@
 #   make deps                              install (as root) or name the Debian packages needed
 #   make skeletons / check-skeletons       labs/ from reference/, and the check they agree
 #   make handout                           handouts to HTML in handout/build/
+#   make dist                              the student distribution: build/dist/threadlab/ and .tar.gz
 #   make flake [LAB=NN] [N=20]             grade the reference N times under load; failures per test
 #   make coverage [LAB=NN]                 line/branch coverage of the reference by its tests
-#   make bench [LAB=NN] [IMPL=labs|reference] [RUNS=N]   each lab's benchmark against its peers
+#   make bench [LAB=NN] [IMPL=labs|reference] [RUNS=N]   each lab's benchmark against its peers;
+#                                          table and plot in build/bench/<impl>/
 #   make mutants [LAB=NN] [JOBS=N]         plant one bug at a time in the reference; kill rate per lab
 #   make batch SUBMISSIONS=DIR [LAB=NN]    grade each checkout/archive in DIR: OUT/gradebook.csv, batch.json
 #   make docker-base-image                 Debian base image by debootstrap from this host's apt mirror
@@ -41,7 +43,7 @@ DOCKER_RUN = mkdir -p $(OUT) && docker run --rm --network none \
   --memory $(DOCKER_MEMORY) --memory-swap $(DOCKER_MEMORY) --pids-limit $(DOCKER_PIDS) \
   -e HOST_UID=$$(id -u) -e HOST_GID=$$(id -g) -v "$(abspath $(OUT))":/out
 
-.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout flake coverage mutants bench batch clean help \
+.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout dist flake coverage mutants bench batch clean help \
   docker-base-image docker-image docker-grade docker-grade-reference gradescope test-docker
 all: grader
 
@@ -77,6 +79,9 @@ check-skeletons:
 handout: deps
 	@grader/tools/handout.sh handout/build
 
+dist: deps
+	@grader/tools/dist.sh build build/dist
+
 test: grader
 	@grader/tools/selftest.sh
 
@@ -87,12 +92,21 @@ coverage: deps
 
 # Each lab with a lab.conf [bench]: our programs against their peers, run
 # alternately (labs/: your code; IMPL=reference: the solution).
+# Each lab's results go to build/bench/$(IMPL)/<lab>.json; then one table
+# (CSV, JSON, Markdown) and one plot (PNG, SVG) of every pair measured
+# (grader/tools/bench_report.py). A pair that fails to run fails make bench
+# after the others ran; a ratio above its target is reported, not failed.
 IMPL ?= labs
+BENCH_OUT = build/bench/$(notdir $(IMPL))
 bench: deps
-	@found=0; for l in $(or $(LAB),[0-9][0-9]); do for d in $(IMPL)/$$l-*/ $(IMPL)/$$l/; do \
+	@rm -rf $(BENCH_OUT); mkdir -p $(BENCH_OUT); found=0; fail=0; \
+	  for l in $(or $(LAB),[0-9][0-9]); do for d in $(IMPL)/$$l-*/ $(IMPL)/$$l/; do \
 	  grep -qs '^\[bench\]' "$$d/lab.conf" || continue; found=1; \
-	  $(MAKE) -s -C $$d bench $(if $(RUNS),RUNS=$(RUNS)) $(if $(QUICK),QUICK=$(QUICK)) || exit 1; echo; done; done; \
-	  [ $$found = 1 ] || { echo "make bench: no lab in $(IMPL)/ matching '$(or $(LAB),*)' has a benchmark (lab.conf [bench])"; exit 2; }
+	  $(MAKE) -s -C $$d bench BENCH_JSON=$(CURDIR)/$(BENCH_OUT)/$$(basename $$d).json \
+	    $(if $(RUNS),RUNS=$(RUNS)) $(if $(QUICK),QUICK=$(QUICK)) || fail=1; echo; done; done; \
+	  [ $$found = 1 ] || { echo "make bench: no lab in $(IMPL)/ matching '$(or $(LAB),*)' has a benchmark (lab.conf [bench])"; exit 2; }; \
+	  python3 grader/tools/bench_report.py --dir $(BENCH_OUT) --impl $(notdir $(IMPL)) || fail=1; \
+	  [ $$fail = 0 ] || { echo "make bench: some pairs did not run (see above)"; exit 1; }
 
 mutants: grader
 	@python3 grader/tools/mutants.py $(foreach l,$(LAB),--lab $(l)) $(if $(JOBS),--jobs $(JOBS))

@@ -41,6 +41,7 @@ BENCH_PKGS := $(call bconf,pkgs)
 BENCH_PEER_CFLAGS := $(call bconf,peer_cflags)
 BENCH_PAIRS := $(call bconf,pairs)
 BENCH_CARGO := $(call bconf,cargo)
+BENCH_GO := $(call bconf,go)
 
 CC ?= cc
 ifeq ($(origin CC),default)
@@ -93,6 +94,14 @@ CXX ?= g++
 # copy under $(BUILD), so the source tree gets no Cargo.lock or target/;
 # the compiled crates are shared by every lab in the kit's build/cargo.
 CARGO_BINS := $(patsubst %,$(BUILD)/%,$(BENCH_CARGO))
+# Go peers: one folder per program (go.mod with no requires, main.go:
+# the standard library only), named as the folder, built with Debian's
+# golang-go from a copy under $(BUILD): the local toolchain only, no module
+# proxy (nothing to fetch), the build cache and GOPATH under $(BUILD), no
+# user go env file, no VCS stamp. Nothing touches the network.
+GO_BINS := $(patsubst %,$(BUILD)/%,$(BENCH_GO))
+GO_ENV = GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOENV=off GOWORK=off CGO_ENABLED=0 \
+  GOCACHE=$(abspath $(BUILD))/go/cache GOPATH=$(abspath $(BUILD))/go/path
 PEER_FLAGS = -O2 -g -pthread $(BENCH_PEER_CFLAGS)
 PKG_FLAGS = flags=; [ -z "$(BENCH_PKGS)" ] || flags=$$(pkg-config --cflags --libs $(BENCH_PKGS) 2>&1) || { \
   echo "bench: the peers need the Debian packages behind pkg-config '$(BENCH_PKGS)': run make deps ($$flags)"; exit 1; }
@@ -127,7 +136,7 @@ $(if $(PROG_BINS),$(PROG_BINS)): $(BUILD)/%: %.c $(OBJS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS_$(VARIANT)) $< $(OBJS) $(LAB_LDLIBS) -lpthread $(LDLIBS) -o $@
 
-$(if $(BENCH_BINS),$(BENCH_BINS)): $(BUILD)/%: %.c $(OBJS) $(HEADERS)
+$(if $(BENCH_BINS),$(BENCH_BINS)): $(BUILD)/%: %.c $(OBJS) $(HEADERS) $(wildcard $(dir $(BENCH_PROGRAMS))*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(OBJS) $(BENCH_LDLIBS) -lpthread $(LDLIBS) -o $@
 
@@ -156,16 +165,24 @@ $(BUILD)/$(1): $(1)/Cargo.toml $(wildcard $(1)/src/*.rs) $(wildcard $(1)/.cargo/
 endef
 $(foreach d,$(BENCH_CARGO),$(eval $(call tl_cargo_rule,$(d))))
 
+define tl_go_rule
+$(BUILD)/$(1): $(1)/go.mod $(wildcard $(1)/*.go)
+	@command -v go >/dev/null || { echo "bench: $(1) is a Go program and go is missing: run make deps (Debian's golang-go)"; exit 1; }
+	@rm -rf $(BUILD)/go-src/$(notdir $(1)) && mkdir -p $(BUILD)/go-src $$(dir $$@) && cp -r $(1) $(BUILD)/go-src/
+	cd $(BUILD)/go-src/$(notdir $(1)) && $$(GO_ENV) go build -buildvcs=false -o $$(abspath $$@) .
+endef
+$(foreach d,$(BENCH_GO),$(eval $(call tl_go_rule,$(d))))
+
 objects: $(OBJS)
 
 programs: $(PROG_BINS)
 
-bench-build: $(BENCH_BINS) $(PEER_C_BINS) $(PEER_CXX_BINS) $(CARGO_BINS)
+bench-build: $(BENCH_BINS) $(PEER_C_BINS) $(PEER_CXX_BINS) $(CARGO_BINS) $(GO_BINS)
 	@test -n "$(BENCH_PAIRS)" || { echo "$(LAB_SLUG) has no benchmark (lab.conf [bench])"; exit 2; }
 
 bench: bench-build
 	@python3 $(TL_ROOT)/grader/tools/bench.py --bin $(BUILD)/$(dir $(BENCH_PAIRS)) --pairs $(BENCH_PAIRS) \
-	  --lab $(LAB_SLUG) --json $(BUILD)/bench.json $(if $(RUNS),--runs $(RUNS)) $(if $(filter 1,$(QUICK)),--quick)
+	  --lab $(LAB_SLUG) --json $(or $(BENCH_JSON),$(BUILD)/bench.json) $(if $(RUNS),--runs $(RUNS)) $(if $(filter 1,$(QUICK)),--quick)
 
 report: $(PROG_BINS)
 	@test -n "$(REPORT)" || { echo "$(LAB_SLUG) has no report (lab.conf [lab] report)"; exit 2; }

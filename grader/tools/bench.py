@@ -3,8 +3,10 @@
 
     bench.py --bin DIR --pairs FILE [--lab NAME] [--runs N] [--quick] [--json OUT]
 
-FILE has one comparison per line, `label | our command | peer command`
-(program names are looked up in DIR; `#` starts a comment). Every program
+FILE has one comparison per line, `label | our command | peer command`,
+optionally `| target <= R`: the ratio ours/peer the reference should stay
+at or under (1.5: at most half as slow again; 0.05: at least 20x faster).
+Program names are looked up in DIR; `#` starts a comment. Every program
 does a fixed amount of counted work and prints one line on stdout,
 `tl-bench ops=<units done> ns=<elapsed ns of the measured part>`, and exits
 non-zero if its own answer is wrong.
@@ -29,6 +31,7 @@ import subprocess
 import sys
 
 LINE = re.compile(r"^tl-bench ops=(\d+) ns=(\d+)\s*$")
+TARGET = re.compile(r"^target\s*<=\s*([0-9]*\.?[0-9]+)$")
 
 
 def run_once(bindir, cmd, env, timeout):
@@ -78,9 +81,16 @@ def main():
             if not line:
                 continue
             parts = [x.strip() for x in line.split("|")]
+            target = None
+            if len(parts) == 4:
+                m = TARGET.match(parts.pop())
+                if not m:
+                    sys.exit(f"{a.pairs}:{n}: the fourth field must read `target <= R` (R a number)")
+                target = float(m.group(1))
             if len(parts) != 3 or not all(parts):
-                sys.exit(f"{a.pairs}:{n}: want `label | our command | peer command`, got: {raw.rstrip()}")
-            pairs.append(parts)
+                sys.exit(f"{a.pairs}:{n}: want `label | our command | peer command [| target <= R]`, "
+                         f"got: {raw.rstrip()}")
+            pairs.append(parts + [target])
     if not pairs:
         sys.exit(f"{a.pairs}: no pairs")
 
@@ -91,11 +101,12 @@ def main():
         runs, warm, timeout = 1, 0, 60
     results, failed = [], 0
     w = min(60, max(len(p[0]) for p in pairs))
+    missed = 0
     head = f"{'pair':{w}} {'ours / op':>10} {'(min-max)':>21}  {'peer / op':>10} {'(min-max)':>21}  ours/peer"
     print(f"bench {a.lab}: {runs} alternating run(s) per side{'' if a.quick else ', after one warm-up each'}"
           f"{' (quick: a check, not a measurement)' if a.quick else ''}")
     print(head)
-    for label, ours, peer in pairs:
+    for label, ours, peer, target in pairs:
         sides = {"ours": [], "peer": []}
         try:
             for i in range(warm + runs):
@@ -106,16 +117,23 @@ def main():
         except RuntimeError as e:
             failed += 1
             print(f"{label[:w]:{w}} FAILED: {e}")
-            results.append({"pair": label, "ours": ours, "peer": peer, "error": str(e)})
+            results.append({"pair": label, "ours": ours, "peer": peer, "target": target, "error": str(e)})
             continue
         mo, mp = statistics.median(sides["ours"]), statistics.median(sides["peer"])
         ratio = mo / mp
+        met = None if target is None else ratio <= target
+        verdict = "" if target is None else f"  target <= {target:g}: {'met' if met else 'MISSED'}"
+        if met is False and not a.quick:
+            missed += 1
         print(f"{label[:w]:{w}} {fmt(mo):>10} {'(' + fmt(min(sides['ours'])) + '-' + fmt(max(sides['ours'])) + ')':>21}"
-              f"  {fmt(mp):>10} {'(' + fmt(min(sides['peer'])) + '-' + fmt(max(sides['peer'])) + ')':>21}  {ratio:8.3g}x")
+              f"  {fmt(mp):>10} {'(' + fmt(min(sides['peer'])) + '-' + fmt(max(sides['peer'])) + ')':>21}  {ratio:8.3g}x"
+              f"{verdict}")
         results.append({"pair": label, "ours": ours, "peer": peer, "ns_per_op": sides, "median_ours": mo,
-                        "median_peer": mp, "ratio": ratio})
+                        "median_peer": mp, "ratio": ratio, "target": target, "met": met})
     print("ours/peer: our median time per unit of work over the peer's (1.50x: ours takes half as long again;"
           " below 1: ours is faster)")
+    if missed:
+        print(f"bench {a.lab}: {missed} pair(s) above their target ratio (a measurement, not a failure)")
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"lab": a.lab, "runs": runs, "quick": a.quick, "pairs": results}, f, indent=1)

@@ -41,6 +41,8 @@ if [ "$image" = 0 ]; then
     cargo             # lab 13's peer, Tokio, is Rust: built offline from Debian's crates
     librust-tokio-dev # (its features, librust-tokio+net-dev and so on, are virtual
                       # packages it provides, their crates among its dependencies)
+    golang-go         # lab 12's peer is Go itself (1.19): its scheduler is what
+                      # the lab's GMP copies; standard library only, built offline
   )
 fi
 if [ "$list" = 1 ]; then

@@ -26,6 +26,12 @@ done
 if [ "$hn" -gt 0 ]; then
   echo "| hidden tests ($hn, run by the staff) | $hp | the same contracts, other inputs | |"
   total=$((total + hp))
+elif [ -f "$dir/hidden-tests" ]; then
+  # a student distribution (make dist): how many hidden tests and their
+  # points, written by dist.sh from the reference; no names, no code
+  read -r hn hp < "$dir/hidden-tests"
+  echo "| hidden tests ($hn, run by the staff) | $hp | the same contracts, other inputs | |"
+  total=$((total + hp))
 fi
 for s in race memory; do
   tools=$(conf "$s" tool)

@@ -15,6 +15,37 @@ lap() { lap=$((SECONDS - last))s; last=$SECONDS; }
 ok()  { lap; echo "PASS  $1  [$lap]"; pass=$((pass + 1)); }
 bad() { lap; echo "FAIL  $1  [$lap]"; shift; for l in "$@"; do echo "      $l"; done; fail=$((fail + 1)); }
 
+# The student distribution (make dist) has no reference/: its make test
+# checks what a student's copy can check, and stops there.
+if [ ! -d reference ]; then
+  if make -s -C grader test >"$work/unit.log" 2>&1; then ok "grader unit tests ($(grep -c '\[       OK \]' "$work/unit.log") passed)"
+  else bad "grader unit tests" "$(grep -E 'FAILED|ERROR' "$work/unit.log" | head -5)" "reproduce: make -C grader test"; fi
+  # make grade: every lab builds without a warning, its public tests run
+  # and report (the score is the student's business)
+  # (TL_SELFTEST_LABS="NN ...": only those, and no handouts: the kit's own
+  # make test uses it on its copy, whose files it has already checked)
+  make -s grade OUT="$work/grade" ${TL_SELFTEST_LABS:+LAB="$TL_SELFTEST_LABS"} >"$work/grade.log" 2>&1; rc=$?
+  nlabs=$(if [ -n "${TL_SELFTEST_LABS:-}" ]; then echo $TL_SELFTEST_LABS | wc -w; else ls -d labs/[0-9][0-9]-*/ | wc -l; fi)
+  if [ $rc = 0 ] && jq -e --argjson n "$nlabs" '(.extra_data.labs|length) == $n and
+        all(.extra_data.labs[]; .built) and all(.tests[]; (.output|type) == "string")' \
+        "$work/grade/results.json" >/dev/null && xmllint --noout "$work/grade/junit.xml"; then
+    ok "make grade: all $nlabs labs build and their public tests run ($(jq '.tests|length' "$work/grade/results.json") items, score $(jq .score "$work/grade/results.json"))"
+  else
+    bad "make grade" "$(grep -E 'build failed|rror|Score' "$work/grade.log" | head -4)" "reproduce: make grade"
+  fi
+  if ! grep -q 'build warnings:' "$work/grade.log"; then ok "every lab builds without a warning"
+  else bad "every lab builds without a warning" "$(grep -A3 'build warnings:' "$work/grade.log" | head -8)" \
+           "reproduce: make grade LAB=NN"; fi
+  if [ -z "${TL_SELFTEST_LABS:-}" ]; then
+    if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "handouts build to HTML"
+    else bad "handouts build to HTML" "$(tail -3 "$work/handout.log")" "reproduce: make handout"; fi
+  fi
+  echo
+  echo "selftest (student distribution): $pass passed, $fail failed in $((SECONDS / 60)) min $((SECONDS % 60)) s"
+  [ "$fail" = 0 ]
+  exit
+fi
+
 # 1. The grader's own unit tests.
 if make -s -C grader test >"$work/unit.log" 2>&1; then ok "grader unit tests ($(grep -c '\[       OK \]' "$work/unit.log") passed)"
 else bad "grader unit tests" "$(grep -E 'FAILED|ERROR' "$work/unit.log" | head -5)" "reproduce: make -C grader test"; fi
@@ -235,16 +266,64 @@ for l in $labs; do
   grep -q '^\[bench\]' "reference/$l/lab.conf" || continue
   if make -s -C "reference/$l" bench QUICK=1 >"$work/bench-$l.log" 2>&1 &&
      make -s -C "labs/$l" bench-build >"$work/bench-skel-$l.log" 2>&1; then
-    ok "$l: benchmark pairs build and run (quick), skeleton's too: $(grep -c 'x$' "$work/bench-$l.log") pair(s)"
+    ok "$l: benchmark pairs build and run (quick), skeleton's too: $(grep -cE '[0-9]x( |$)' "$work/bench-$l.log") pair(s)"
   else
     bad "$l: benchmark" "$(grep -hE 'FAIL|rror' "$work/bench-$l.log" "$work/bench-skel-$l.log" | head -4)" \
         "reproduce: make -C reference/$l bench QUICK=1; make -C labs/$l bench-build"
   fi
 done
 
+# 5g. make bench's report: the quick results of 5f, gathered as make bench
+#     gathers them, give one CSV row per pair, a table and a plot.
+rep="$work/bench-report"; mkdir -p "$rep"; npairs=0
+for l in $labs; do
+  [ -f "reference/$l/build/plain/bench.json" ] || continue
+  cp "reference/$l/build/plain/bench.json" "$rep/$l.json"
+  npairs=$((npairs + $(grep -cE '[0-9]x( |$)' "$work/bench-$l.log")))
+done
+if [ "$npairs" -gt 0 ]; then
+  if python3 grader/tools/bench_report.py --dir "$rep" --impl reference >"$work/bench-report.log" 2>&1 &&
+     [ "$(($(wc -l <"$rep/results.csv") - 1))" = "$npairs" ] &&
+     head -c 8 "$rep/ratios.png" | grep -q PNG && grep -q '<svg' "$rep/ratios.svg"; then
+    ok "make bench's report: $npairs pair(s) in results.csv, table.md, ratios.png and ratios.svg"
+  else
+    bad "make bench's report" "$(tail -3 "$work/bench-report.log")" \
+        "reproduce: python3 grader/tools/bench_report.py --dir <folder of the labs' bench.json>"
+  fi
+fi
+
 # 6. Handouts build, each with its generated grading table.
 if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "handouts build to HTML"
 else bad "handouts build to HTML" "$(tail -3 "$work/handout.log")" "reproduce: make handout"; fi
+
+# 7. make dist: the student distribution holds no solution text (and the
+#    check finds one when it is there); unpacked in a fresh directory, its
+#    own make test (the student side: grader tests, make grade of every
+#    lab, handouts) passes.
+if make -s dist >"$work/dist.log" 2>&1; then
+  leak=$(mktemp -d); cp -r build/dist/threadlab "$leak/"
+  f=$(grep -l '#ifdef SOLUTION' reference/*/src/*.c | head -n1)
+  sed -n '/#ifdef SOLUTION/,/#endif/p' "$f" | head -40 >"$leak/threadlab/handout/pasted.md"
+  if grader/tools/dist.sh check "$leak/threadlab" >"$work/dist-leak.log" 2>&1; then
+    bad "make dist: the check misses a solution block pasted into a handout" "$(tail -2 "$work/dist-leak.log")" \
+        "reproduce: grader/tools/dist.sh check <a copy of build/dist/threadlab with $f's SOLUTION block in it>"
+  else
+    # its labs/ and handouts are this kit's (graded and built above), so
+    # the copy grades two labs, not thirteen again
+    fresh=$(mktemp -d); tar -C "$fresh" -xzf build/dist/threadlab.tar.gz
+    same=$(diff -rq -x hidden-tests -x build labs "$fresh/threadlab/labs" && diff -rq -x build handout "$fresh/threadlab/handout")
+    if [ -z "$same" ] && (cd "$fresh/threadlab" && TL_SELFTEST_LABS="00 02" make -s test) >"$work/dist-test.log" 2>&1; then
+      ok "make dist: $(sed -n 's/^dist check: \([0-9]*\) text files, no solution text.*/no solution text in its \1 text files/p' "$work/dist.log"); a pasted solution block is caught; labs/ and handouts as here; unpacked fresh, $(grep -E '^selftest' "$work/dist-test.log" | sed 's/^selftest //')"
+    else
+      bad "make dist: make test in the unpacked distribution" "$same" "$(grep -A2 '^FAIL' "$work/dist-test.log" | head -8)" \
+          "reproduce: make dist && tar -C /tmp -xzf build/dist/threadlab.tar.gz && make -C /tmp/threadlab test"
+    fi
+    rm -rf "$fresh"
+  fi
+  rm -rf "$leak"
+else
+  bad "make dist" "$(tail -5 "$work/dist.log")" "reproduce: make dist"
+fi
 
 echo
 echo "selftest: $pass passed, $fail failed in $((SECONDS / 60)) min $((SECONDS % 60)) s"

@@ -5,6 +5,10 @@
  * parked Gs (sudogs): receivers waiting for a value and senders waiting
  * for room. A value goes straight from a sender to a parked receiver (or
  * the other way) without touching the buffer when someone is waiting.
+ *
+ * M7 (Task 7.2): every public function here starts with GMP_NOPREEMPT(),
+ * so the preemption signal never switches a G off while it holds a
+ * channel's lock.
  */
 #include "gmp_internal.h"
 

@@ -1,16 +1,21 @@
 /*
  * gmp.c - Gs, Ms, Ps and the scheduler (Go: runtime/proc.go).
  *
- * Each P is held by one M for the runtime's whole life (no syscall handoff
- * yet). An M loops in schedule(): find a runnable G (findrunnable), switch
+ * An M loops in schedule(): find a runnable G (findrunnable), switch
  * to it, and when the G switches back do what it asked (m->after): queue
  * it, finish its park, or bury it. A G never queues itself: until its
- * registers are saved another M could resume it half-saved.
+ * registers are saved another M could resume it half-saved. An M keeps
+ * its P until its G enters a system call; then sysmon (a thread of its
+ * own) may retake the P and hand it to another M (M6). sysmon also
+ * signals the M of a G that has run a whole time slice; the handler
+ * switches the G off when it was interrupted in its own code (M7).
  */
 #include "gmp_internal.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +32,16 @@ struct gmp_sched gmp_sched = {
     .idle = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER,
     .pollock = PTHREAD_MUTEX_INITIALIZER,
+    .mpark = PTHREAD_COND_INITIALIZER,
+    .sysmon_cond = PTHREAD_COND_INITIALIZER,
     .epfd = -1,
     .breakfd = -1,
 };
 
 /* The M this kernel thread is (NULL for other threads). */
 static __thread struct gmp_m *tls_m;
+/* The G it runs (NULL on g0 and other threads): see gmp_internal.h. */
+__thread struct gmp_g *gmp_tls_g;
 /* Counters of the last runtime, kept for gmp_stats after gmp_wait. */
 static struct gmp_stats last_stats;
 static int ever_started;
@@ -82,7 +91,8 @@ __attribute__((noreturn)) void gmp_trampoline(void);
 void gmp_trampoline(void)
 {
     /* TODO 1.1: run g->fn(g->arg) for g = gmp_getg(), then gmp_goexit():
-     *           returning from the entry function IS goexit. */
+     *           returning from the entry function IS goexit.
+     * TODO 7.2: lower g->preemptoff (gmp_go made it 1) just before fn. */
     gmp_panic("gmp_trampoline is not written yet: handout Task 1.1");
 }
 
@@ -112,6 +122,20 @@ void gmp_stack_free(struct gmp_g *g)
 /* ================================================================== */
 
 
+/* Task 7.1 (above, yours to write in this place): the SIGURG handler
+ * (doSigPreempt) with its safe-point rule, its installation at gmp_start
+ * and removal at teardown, and preemptone for sysmon.
+ *
+ * Task 7.2: a G leaving the runtime after a refused preemption switches
+ * off now, as the signal would have (still inside the runtime:
+ * preemptoff is 1). */
+void gmp_preempt_yield(struct gmp_g *g)
+{
+    /* TODO 7.2: g->preempt = 0; unless it is in a syscall, switch to g0
+     *           with AFTER_PREEMPT (counted in preemptions). */
+    g->preempt = 0;
+}
+
 /* Task 1.5: the loop of every M (the pthread start routine). */
 void *gmp_mstart(void *arg);
 void *gmp_mstart(void *arg)
@@ -131,7 +155,15 @@ void *gmp_mstart(void *arg)
      * TODO 5.2: with Gs parked on fds, findrunnable polls epoll without
      *           blocking before it steals; one idle M blocks in
      *           epoll_wait (until the earliest timer) instead of the
-     *           condvar, and wakep breaks it (write the eventfd). */
+     *           condvar, and wakep breaks it (write the eventfd).
+     * TODO 6.2: m->p may change: re-read it every round; a G back from a
+     *           syscall with no P (AFTER_EXITSYSCALL) takes an idle P, or
+     *           goes to the global queue while this M sleeps with no P
+     *           (stopm) until startm gives it one. wakep starts an M on
+     *           an idle P when no M is idle.
+     * TODO 7.1: schedtick is read by sysmon (relaxed atomics); before the
+     *           switch to a G set gmp_tls_g = g and m->in_g = 1, after it
+     *           NULL and 0; AFTER_PREEMPT puts the G on the global queue. */
     (void)tls_m;
     return arg;
 }
@@ -169,6 +201,28 @@ void gmp_ready(struct gmp_g *g)
      *           it was ASLEEP, queue it yourself: your P's runnext from a
      *           G, the global queue from outside, and wake an idle M. */
     gmp_panic("gmp_ready is not written yet: handout Task 2.1");
+}
+
+/* ================================================================== */
+/* Task 6.1: system calls (Go: entersyscall, exitsyscall)              */
+/* ================================================================== */
+
+
+void gmp_entersyscall(void)
+{
+    /* TODO 6.1: from a G only. Leave the P attached as m->oldp, m->p =
+     *           NULL, bump p->syscalltick, then publish p->status =
+     *           P_SYSCALL (release): from now on sysmon may retake it. */
+    gmp_panic("gmp_entersyscall is not written yet: handout Task 6.1");
+}
+
+void gmp_exitsyscall(void)
+{
+    /* TODO 6.1: CAS m->oldp's status P_SYSCALL -> P_RUNNING and keep it;
+     *           if sysmon took it, take an idle P (pidleget); if there is
+     *           none, switch to g0 (AFTER_EXITSYSCALL), which puts the G
+     *           on the global queue and parks the M (stopm). */
+    gmp_panic("gmp_exitsyscall is not written yet: handout Task 6.1");
 }
 
 /* ================================================================== */
@@ -244,21 +298,26 @@ gmp_g *gmp_go(void (*fn)(void *), void *arg)
     /* TODO 1.2: a G (gfget, else calloc), its stack (gmp_stack_new), a
      *           goid, a TSan fiber; count it live; then runqput(p, g,
      *           next=1) from a G or the global queue from outside, and
-     *           wakep(). */
+     *           wakep().
+     * TODO 7.2: g->preemptoff = 1 and g->preempt = 0 before queueing: the
+     *           switch into a G is runtime code. And GMP_NOPREEMPT() as
+     *           the first statement of every function of gmp.h. */
     errno = ENOSYS;
     return NULL;
 }
 
 long gmp_goid(void)
 {
+    GMP_NOPREEMPT();
     struct gmp_g *g = gmp_getg();
     return g ? g->goid : 0;
 }
 
 int gmp_procid(void)
 {
+    GMP_NOPREEMPT();
     struct gmp_m *m = getm();
-    return m && m->curg ? m->p->id : -1;
+    return m && m->curg && m->p ? m->p->id : -1;
 }
 
 /* ================================================================== */
@@ -271,7 +330,18 @@ int gmp_start(int nprocs)
 {
     /* TODO 1.7: check the caller and nprocs, make the Ps and Ms, one
      *           pthread per M running gmp_mstart; undo it all on failure.
-     * TODO 5.2: and the epoll instance with its break eventfd. */
+     * TODO 5.2: and the epoll instance with its break eventfd.
+     * TODO 6.2: and sysmon, a kernel thread of its own (no P) that ticks
+     *           on a CLOCK_MONOTONIC timed wait (20 us, backing off to
+     *           10 ms) and retakes Ps left in P_SYSCALL for a whole tick
+     *           (handoffp: startm if there is work, else the idle list).
+     *           Ms are now started on demand too (at most GMP_MAXM).
+     * TODO 7.1: install the SIGURG handler (SA_SIGINFO | SA_RESTART; find
+     *           the program's executable segments once with
+     *           dl_iterate_phdr), knob on, and let sysmon preempt: a P in
+     *           P_RUNNING whose schedtick has not moved for
+     *           GMP_TIMESLICE_NS gets pthread_kill(its M, SIGURG) if that
+     *           M runs a G. Put the old handler back at teardown. */
     errno = ENOSYS;
     return -1;
 }
@@ -302,6 +372,14 @@ int gmp_stats(struct gmp_stats *out)
     /* TODO 1.7: sum the Ps' counters (or the copy gmp_wait kept). */
     (void)last_stats;
     (void)ever_started;
+    errno = ENOSYS;
+    return -1;
+}
+
+int gmp_set_preempt(int on)
+{
+    /* TODO 7.1: swap the knob sysmon reads (ESRCH with no runtime up). */
+    (void)on;
     errno = ENOSYS;
     return -1;
 }

@@ -4,6 +4,7 @@
  *
  * Lock order (left before right, never the other way):
  *   chan.lock / wg.lock -> p.lock -> sched.lock
+ *   (sched.lock also guards the idle Ps, the idle Ms and sysmon's sleep)
  *   sched.pollock: a leaf (a G parking on an fd; netpoll takes it alone)
  * No two P locks are ever held together (a steal copies out, then in).
  * No lock is held across gmp_switch: a pthread mutex taken by one
@@ -60,6 +61,15 @@ struct gmp_g {
     struct gmp_sudog *param;  /* the sudog its waker used (Go: gp.param);
                                  written under that channel's lock before
                                  gmp_ready, read by the G once it runs */
+    volatile int preemptoff;  /* > 0 while the G runs runtime code (M7):
+                                 the preemption signal then leaves it
+                                 alone (Go: m.locks, preemptoff). Only
+                                 the G itself changes it; its M's signal
+                                 handler reads it on the same thread
+                                 (volatile, no atomics needed) */
+    volatile int preempt;     /* the signal found it in runtime code or
+                                 libc: it yields when it leaves the
+                                 runtime (Go: gp.preempt). Same rules */
 };
 
 /* A waiting G on a channel queue (Go: sudog). Lives on the G's stack while
@@ -82,8 +92,32 @@ struct gmp_waitq {             /* FIFO of sudogs (Go: waitq) */
 /* P and M                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Who holds a P (Go: _Pidle, _Prunning, _Psyscall). Changed by the M
+ * that holds it, except SYSCALL -> RUNNING (exitsyscall) against
+ * SYSCALL -> IDLE (sysmon's retake): a CAS, exactly one of the two wins. */
+enum gmp_pstatus {
+    P_IDLE,        /* no M: on sched.pidle, or just retaken by sysmon */
+    P_RUNNING,     /* m->p of exactly one M */
+    P_SYSCALL,     /* m->oldp of the M whose G is in a system call */
+};
+
 struct gmp_p {
     int id;                          /* fixed */
+    atomic_int status;               /* enum gmp_pstatus: release store by
+                                        entersyscall, acquire load + CAS
+                                        acq_rel by sysmon and exitsyscall */
+    atomic_uint syscalltick;         /* ++ by entersyscall (relaxed, then
+                                        published by the status store):
+                                        sysmon tells one syscall from the
+                                        next by it */
+    uint32_t sysmon_syscalltick;     /* what sysmon saw last (sysmon only;
+                                        Go: sysmontick) */
+    uint32_t sysmon_schedtick;       /* the same for schedtick, and when */
+    long long sysmon_schedwhen;      /* it last changed (sysmon only) */
+    _Atomic(struct gmp_m *) m;       /* the M that holds it now (acquirep:
+                                        release; sysmon's acquire load,
+                                        only to pick whom to signal) */
+    struct gmp_p *link;              /* sched.pidle (sched.lock) */
     pthread_mutex_t lock;            /* guards runq, head, tail, runnext.
                                         Go does this lock-free with CAS on
                                         runqhead; a lock keeps this
@@ -91,7 +125,11 @@ struct gmp_p {
     struct gmp_g *runq[GMP_RUNQ_SIZE];
     uint32_t head, tail;             /* tail - head = Gs in runq (lock) */
     struct gmp_g *runnext;           /* runs before runq (lock) */
-    uint32_t schedtick;              /* only its own M touches it */
+    atomic_uint schedtick;           /* Gs scheduled: only the M holding
+                                        it writes (relaxed; a handoff
+                                        passes it on through the status
+                                        CAS or sched.lock); sysmon reads
+                                        it (relaxed) to see a G run long */
     /* counters: relaxed atomic adds, read by gmp_stats (no ordering
        needed: they order nothing) */
     atomic_ulong schedules, runnext_hits, global_takes, steals, stolen,
@@ -103,12 +141,30 @@ enum gmp_after {                     /* what g0 does after a G switched off */
     AFTER_GOSCHED,                   /* put it on the global queue */
     AFTER_PARK,                      /* finish the park handshake */
     AFTER_EXIT,                      /* it is dead: to gfree */
+    AFTER_PREEMPT,                   /* the preemption signal took it off:
+                                        to the global queue (M7) */
+    AFTER_EXITSYSCALL,               /* back from a syscall with no P to
+                                        run on: an idle P, else the global
+                                        queue and this M stops (stopm) */
 };
 
 struct gmp_m {
     int id;
     pthread_t thread;
-    struct gmp_p *p;                 /* fixed: no handoff in this version */
+    struct gmp_p *p;                 /* the P it holds, NULL while its G is
+                                        in a syscall or it sleeps on
+                                        sched.midle (only this M) */
+    struct gmp_p *oldp;              /* the P it left in P_SYSCALL between
+                                        entersyscall and exitsyscall (only
+                                        this M) */
+    struct gmp_p *nextp;             /* set by startm for an M on midle
+                                        (sched.lock) */
+    struct gmp_m *mlink;             /* sched.midle (sched.lock) */
+    pthread_t self;                  /* this M's thread, stored by itself
+                                        before in_g is ever 1 */
+    atomic_int in_g;                 /* 1 while a G runs on it: release
+                                        store by the M, acquire load by
+                                        sysmon before it reads self */
     struct gmp_gobuf g0;             /* the scheduler loop's registers */
     void *g0_fiber;                  /* TSan fiber of the kernel thread */
     struct gmp_g *curg;              /* running G; only this M touches it */
@@ -141,7 +197,28 @@ struct gmp_sched {
     pthread_t owner;                 /* who called gmp_start */
     int nprocs;                      /* fixed while up */
     struct gmp_p *allp;              /* [nprocs], fixed while up */
-    struct gmp_m *allm;              /* [nprocs], fixed while up */
+    struct gmp_m *allm;              /* [GMP_MAXM], fixed while up; the
+                                        first mcount are started Ms */
+    int mcount;                      /* Ms started (lock); only grows
+                                        while up, at most GMP_MAXM */
+    struct gmp_m *midle;             /* Ms with no P, asleep on mpark
+                                        until startm gives one (lock) */
+    pthread_cond_t mpark;            /* their bed (with lock) */
+    struct gmp_p *pidle;             /* Ps no M holds (lock) */
+    atomic_int npidle;               /* its length: written under lock,
+                                        read by wakep after its queueing
+                                        (seq_cst, as nmidle) */
+    pthread_t sysmon;                /* the monitor thread (no P, no M) */
+    int sysmon_up;                   /* it was started (lock) */
+    pthread_cond_t sysmon_cond;      /* its timed wait (CLOCK_MONOTONIC,
+                                        with lock); teardown signals it */
+    atomic_ulong handoffs;           /* Ps retaken from a syscall
+                                        (relaxed counter) */
+    atomic_int preempt;              /* M7 knob: sysmon signals Gs that
+                                        run too long (relaxed; 1 at
+                                        gmp_start) */
+    atomic_ulong preemptions;        /* Gs switched off by the signal
+                                        (relaxed counter) */
     struct gmp_g *runq_head, *runq_tail; /* global queue (lock) */
     atomic_long runq_size;           /* its length: written under lock,
                                         read lock-free as a hint (relaxed) */
@@ -210,6 +287,36 @@ struct gmp_wg {
  * switch by the compiler (a G may come back on another M). */
 struct gmp_g *gmp_getg(void);
 
+/* The same G, read with ONE load of a thread-local (the scheduler sets it
+ * before it switches to a G): a preemption between two loads (tls_m, then
+ * m->curg) could pair one M's struct with another M's thread. */
+extern __thread struct gmp_g *gmp_tls_g;
+
+/* Task 7.2: the first statement of every runtime function a G may call.
+ * The G's preemptoff is raised until the function returns (by any path:
+ * GCC's cleanup attribute), so no preemption signal switches the G off
+ * while it holds a runtime lock or an M pointer. From a thread that runs
+ * no G it does nothing. */
+static inline struct gmp_g *gmp_nopreempt_enter_(void)
+{
+    struct gmp_g *g = gmp_tls_g;
+    if (g)
+        g->preemptoff++;
+    return g;
+}
+void gmp_preempt_yield(struct gmp_g *g);
+static inline void gmp_nopreempt_leave_(struct gmp_g **g)
+{
+    if (!*g)
+        return;
+    if ((*g)->preemptoff == 1 && (*g)->preempt)
+        gmp_preempt_yield(*g); /* a refused preemption, taken now */
+    (*g)->preemptoff--;
+}
+#define GMP_NOPREEMPT()                                                       \
+    struct gmp_g *gmp_nopreempt_g_ __attribute__((cleanup(                   \
+        gmp_nopreempt_leave_), unused)) = gmp_nopreempt_enter_()
+
 /* Task 2.1: the calling G (getg()) parks. The caller holds the lock of the
  * queue it put itself on and has stored PARK_PARKING; gmp_park releases
  * `lock` and switches to g0, which finishes the handshake. Returns when a
@@ -241,6 +348,16 @@ void gmp_panic(const char *fmt, ...);
             gmp_panic("%s failed with error %d at %s:%d", #call, gmp_rc_,     \
                       __FILE__, __LINE__);                                    \
     } while (0)
+
+/* Preemption by signal (M7) is compiled out under ThreadSanitizer: TSan
+ * defers an async signal to its own next safe point (an intercepted call)
+ * and then runs the handler with the ucontext of the first moment, so the
+ * PC the handler checks is not where the thread really is. */
+#if defined(__SANITIZE_THREAD__)
+#define GMP_CAN_PREEMPT 0
+#else
+#define GMP_CAN_PREEMPT 1
+#endif
 
 /* ThreadSanitizer's fiber API: TSan must be told which G a kernel thread
  * runs after each gmp_switch. Empty macros without TSan. */

@@ -4,12 +4,14 @@
  * G: a goroutine (its own stack and saved registers). M: a kernel thread
  * that runs Gs. P: a processor, the right to run Gs, with a local run
  * queue; an M needs a P to run a G. gmp_start(n) makes n Ps (GOMAXPROCS)
- * and one M for each. The names follow Go's runtime (proc.go, chan.go):
+ * and one M for each; more Ms are started on demand while Gs sit in
+ * system calls (at most GMP_MAXM in all). The names follow Go's runtime (proc.go, chan.go):
  * the handout maps each function to its counterpart there.
  *
  * This version has milestones M1 (scheduler), M2 (channels and
- * WaitGroup), M3 (select), M4 (timers) and M5 (the netpoller). Syscall
- * handoff and preemption come in later milestones.
+ * WaitGroup), M3 (select), M4 (timers), M5 (the netpoller), M6 (the
+ * handoff of a P around a blocking system call) and M7 (preemption of a
+ * G that runs too long, by a signal).
  *
  * Misuse that Go reports with a panic (send on a closed channel, close of
  * a closed channel, a negative WaitGroup counter, a goroutine-only call
@@ -28,6 +30,10 @@
 #define GMP_RUNQ_SIZE 256          /* slots in a P's local ring (Go: 256) */
 #define GMP_GLOBAL_EVERY 61        /* every 61st schedule looks at the global
                                       queue first (Go: schedtick%61 == 0) */
+#define GMP_MAXM 256               /* most Ms (kernel threads that run Gs)
+                                      one runtime starts; Go: 10000 */
+#define GMP_TIMESLICE_NS 10000000LL /* a G running longer is preempted
+                                       (Go: forcePreemptNS, 10 ms) */
 
 typedef struct gmp_g gmp_g;
 
@@ -70,7 +76,7 @@ __attribute__((noreturn)) void gmp_goexit(void);
 long gmp_goid(void);
 
 /* Any thread: index of the P the caller runs on (0..nprocs-1), or -1
- * outside a goroutine. */
+ * outside a goroutine (and inside a gmp_entersyscall bracket: no P). */
 int gmp_procid(void);
 
 /* Counters since gmp_start, summed over the Ps. Valid while the runtime is
@@ -90,6 +96,10 @@ struct gmp_stats {
     unsigned long stacks;       /* stacks mapped now (0 after gmp_wait) */
     unsigned long timers_fired; /* timers that expired and were run */
     unsigned long polls;        /* epoll_wait calls that readied a G */
+    unsigned long handoffs;     /* Ps sysmon retook from a G in a system
+                                   call and handed on (handoffp) */
+    unsigned long ms;           /* Ms started (nprocs at first) */
+    unsigned long preemptions;  /* Gs switched off by sysmon's signal */
 };
 
 /* Any thread: copy the counters to *out. 0, or -1 with EINVAL (NULL) or
@@ -103,7 +113,8 @@ int gmp_stats(struct gmp_stats *out);
 typedef struct gmp_chan gmp_chan;
 
 /* Any thread: a channel of elements of elemsize bytes (1..1024) with cap
- * buffered slots (0: unbuffered). NULL with errno EINVAL or ENOMEM. */
+ * buffered slots (0: unbuffered; at most 2^24). NULL with errno EINVAL (a
+ * size out of those ranges) or ENOMEM. */
 gmp_chan *gmp_chan_make(size_t elemsize, size_t cap);
 
 /* A G: copy *elem into the channel; park until a receiver takes it
@@ -189,6 +200,39 @@ int gmp_accept(int fd, struct sockaddr *addr, socklen_t *len);
 /* As connect(2) on a non-blocking socket, but returns once the connection
  * is made or failed (it parks while it is in progress): 0 or -1. */
 int gmp_connect(int fd, const struct sockaddr *addr, socklen_t len);
+
+/* ================================================================== */
+/* M6: system calls (proc.go: entersyscall, exitsyscall, sysmon)       */
+/* ================================================================== */
+
+/* A G, around a call that may block its kernel thread and that the
+ * netpoller cannot help with (read of a blocking pipe, waitpid, a wait on
+ * a condvar of the program's): gmp_entersyscall(); call; gmp_exitsyscall().
+ * The M stays in the call with the G, but its P does not wait with it: a
+ * P in a system call longer than one sysmon tick is handed to another M.
+ * In between the G makes no other gmp_ call. Panics outside a goroutine
+ * and on an unmatched or nested pair. */
+void gmp_entersyscall(void);
+
+/* A G, after gmp_entersyscall: get a P back (its own if sysmon did not
+ * take it, else an idle one) and go on; with none free, wait in the global
+ * queue (this M sleeps) and return once some M with a P runs the G. */
+void gmp_exitsyscall(void);
+
+/* ================================================================== */
+/* M7: preemption (proc.go: preemptone; signal_unix.go: doSigPreempt)  */
+/* ================================================================== */
+
+/* While the runtime is up: a G that has run GMP_TIMESLICE_NS without
+ * giving its M back is sent SIGURG and, at a safe point (its own code,
+ * not the runtime's nor libc's), put on the global queue as by
+ * gmp_gosched. gmp_set_preempt(0) turns that off for the runtime up now
+ * (gmp_start turns it on); returns the previous setting, -1 with errno
+ * ESRCH when no runtime is up. A build with ThreadSanitizer never
+ * preempts (TSan holds async signals back to its own safe points), nor
+ * does a run under valgrind (its sigreturn puts back the thread pointer
+ * of the M the signal came to). */
+int gmp_set_preempt(int on);
 
 /* ================================================================== */
 /* M2: WaitGroup (sync.WaitGroup)                                      */

@@ -5,6 +5,10 @@
  * parked Gs (sudogs): receivers waiting for a value and senders waiting
  * for room. A value goes straight from a sender to a parked receiver (or
  * the other way) without touching the buffer when someone is waiting.
+ *
+ * M7 (Task 7.2): every public function here starts with GMP_NOPREEMPT(),
+ * so the preemption signal never switches a G off while it holds a
+ * channel's lock.
  */
 #include "gmp_internal.h"
 
@@ -104,6 +108,7 @@ static char *slot(struct gmp_chan *c, size_t i)
 gmp_chan *gmp_chan_make(size_t elemsize, size_t cap)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     if (elemsize < 1 || elemsize > 1024 || cap > ((size_t)1 << 24)) {
         errno = EINVAL;
         return NULL;
@@ -192,6 +197,7 @@ static int recv_now(struct gmp_chan *c, void *elem, int *ok, struct gmp_g **wake
 void gmp_chan_send(gmp_chan *c, const void *elem)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     struct gmp_g *wake;
     GMP_OK(pthread_mutex_lock(&c->lock));
     if (send_now(c, elem, &wake)) {
@@ -216,6 +222,7 @@ void gmp_chan_send(gmp_chan *c, const void *elem)
 int gmp_chan_recv(gmp_chan *c, void *elem)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     struct gmp_g *wake;
     int ok;
     GMP_OK(pthread_mutex_lock(&c->lock));
@@ -242,6 +249,7 @@ int gmp_chan_recv(gmp_chan *c, void *elem)
 void gmp_chan_close(gmp_chan *c)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     struct gmp_waitq wake = {NULL, NULL};
     struct gmp_sudog *s;
     GMP_OK(pthread_mutex_lock(&c->lock));
@@ -273,6 +281,7 @@ void gmp_chan_close(gmp_chan *c)
 size_t gmp_chan_len(gmp_chan *c)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     GMP_OK(pthread_mutex_lock(&c->lock));
     size_t n = c->qcount;
     GMP_OK(pthread_mutex_unlock(&c->lock));
@@ -286,6 +295,7 @@ size_t gmp_chan_len(gmp_chan *c)
 size_t gmp_chan_cap(gmp_chan *c)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     return c->cap;
 #else
     /* TODO 2.2 */
@@ -296,6 +306,7 @@ size_t gmp_chan_cap(gmp_chan *c)
 void gmp_chan_free(gmp_chan *c)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     if (!c)
         return;
     GMP_ASSERT(!c->recvq.first && !c->sendq.first);
@@ -345,6 +356,7 @@ static uint64_t select_rand(void)
 int gmp_select(struct gmp_case *cases, int n, int block)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     if (!cases || n < 1 || n > SELECT_MAX) {
         errno = EINVAL;
         return -1;
@@ -457,6 +469,7 @@ int gmp_select(struct gmp_case *cases, int n, int block)
 gmp_wg *gmp_wg_new(void)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     struct gmp_wg *wg = calloc(1, sizeof *wg);
     if (wg)
         GMP_OK(pthread_mutex_init(&wg->lock, NULL));
@@ -471,6 +484,7 @@ gmp_wg *gmp_wg_new(void)
 void gmp_wg_add(gmp_wg *wg, long delta)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     struct gmp_waitq wake = {NULL, NULL};
     GMP_OK(pthread_mutex_lock(&wg->lock));
     wg->count += delta;
@@ -499,6 +513,7 @@ void gmp_wg_done(gmp_wg *wg)
 void gmp_wg_wait(gmp_wg *wg)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     GMP_OK(pthread_mutex_lock(&wg->lock));
     if (wg->count == 0) {
         GMP_OK(pthread_mutex_unlock(&wg->lock));
@@ -515,6 +530,7 @@ void gmp_wg_wait(gmp_wg *wg)
 void gmp_wg_free(gmp_wg *wg)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     if (!wg)
         return;
     GMP_ASSERT(!wg->waiters.first);

@@ -1,16 +1,21 @@
 /*
  * gmp.c - Gs, Ms, Ps and the scheduler (Go: runtime/proc.go).
  *
- * Each P is held by one M for the runtime's whole life (no syscall handoff
- * yet). An M loops in schedule(): find a runnable G (findrunnable), switch
+ * An M loops in schedule(): find a runnable G (findrunnable), switch
  * to it, and when the G switches back do what it asked (m->after): queue
  * it, finish its park, or bury it. A G never queues itself: until its
- * registers are saved another M could resume it half-saved.
+ * registers are saved another M could resume it half-saved. An M keeps
+ * its P until its G enters a system call; then sysmon (a thread of its
+ * own) may retake the P and hand it to another M (M6). sysmon also
+ * signals the M of a G that has run a whole time slice; the handler
+ * switches the G off when it was interrupted in its own code (M7).
  */
 #include "gmp_internal.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +32,16 @@ struct gmp_sched gmp_sched = {
     .idle = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER,
     .pollock = PTHREAD_MUTEX_INITIALIZER,
+    .mpark = PTHREAD_COND_INITIALIZER,
+    .sysmon_cond = PTHREAD_COND_INITIALIZER,
     .epfd = -1,
     .breakfd = -1,
 };
 
 /* The M this kernel thread is (NULL for other threads). */
 static __thread struct gmp_m *tls_m;
+/* The G it runs (NULL on g0 and other threads): see gmp_internal.h. */
+__thread struct gmp_g *gmp_tls_g;
 /* Counters of the last runtime, kept for gmp_stats after gmp_wait. */
 static struct gmp_stats last_stats;
 static int ever_started;
@@ -98,11 +107,13 @@ void gmp_trampoline(void)
 {
 #ifdef SOLUTION
     struct gmp_g *g = gmp_getg();
+    g->preemptoff--; /* gmp_go made it 1: the G's own code starts here */
     g->fn(g->arg);
     gmp_goexit();
 #else
     /* TODO 1.1: run g->fn(g->arg) for g = gmp_getg(), then gmp_goexit():
-     *           returning from the entry function IS goexit. */
+     *           returning from the entry function IS goexit.
+     * TODO 7.2: lower g->preemptoff (gmp_go made it 1) just before fn. */
     gmp_panic("gmp_trampoline is not written yet: handout Task 1.1");
 #endif
 }
@@ -213,8 +224,14 @@ static void netpoll_break(void)
         gmp_panic("netpoll break: write to the eventfd failed (errno %d)", errno);
 }
 
+static struct gmp_p *pidleget(void);
+static void startm(struct gmp_p *p);
+
 /* wakep: tell one idle M there is new work (see struct gmp_sched); an M
- * blocked in epoll_wait is idle too: break its poll. */
+ * blocked in epoll_wait is idle too: break its poll. With no M idle but
+ * a P idle (sysmon put it there: no work then), start an M on that P.
+ * The queueing came before, under a lock that handoffp's last look for
+ * work also takes: either handoffp saw the work, or we see its P. */
 static void wakep(void)
 {
     atomic_fetch_add(&gmp_sched.work_seq, 1);
@@ -224,6 +241,10 @@ static void wakep(void)
         if (gmp_sched.polling)
             netpoll_break();
         GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    } else if (atomic_load(&gmp_sched.npidle) > 0) {
+        struct gmp_p *p = pidleget();
+        if (p)
+            startm(p);
     }
 }
 
@@ -510,8 +531,8 @@ static int poll_delay_locked(void)
     return d > INT_MAX ? INT_MAX : (int)d;
 }
 
-/* The idle condvar measures timed waits on CLOCK_MONOTONIC, the timers'
- * clock. Set once, before any M exists. */
+/* The idle condvar (and sysmon's) measure timed waits on CLOCK_MONOTONIC,
+ * the timers' clock. Set once, before any M exists. */
 static pthread_once_t idle_once = PTHREAD_ONCE_INIT;
 static void idle_init(void)
 {
@@ -520,6 +541,8 @@ static void idle_init(void)
     GMP_OK(pthread_condattr_setclock(&a, CLOCK_MONOTONIC));
     GMP_OK(pthread_cond_destroy(&gmp_sched.idle));
     GMP_OK(pthread_cond_init(&gmp_sched.idle, &a));
+    GMP_OK(pthread_cond_destroy(&gmp_sched.sysmon_cond));
+    GMP_OK(pthread_cond_init(&gmp_sched.sysmon_cond, &a));
     GMP_OK(pthread_condattr_destroy(&a));
 }
 
@@ -627,15 +650,375 @@ static struct gmp_g *gfget(void)
     return g;
 }
 
+/* ------------------------------------------------------------------ */
+/* Task 6.2: idle Ps and Ms, handoffp (Go: pidleput, startm, stopm)    */
+/* ------------------------------------------------------------------ */
+
+/* acquirep: m holds p from now on (p is P_RUNNING, nobody else's). */
+static void acquirep(struct gmp_m *m, struct gmp_p *p)
+{
+    m->p = p;
+    atomic_store_explicit(&p->m, m, memory_order_release);
+}
+
+/* pidleput: p is held by no M from now on. sched.lock held. */
+static void pidleput_locked(struct gmp_p *p)
+{
+    atomic_store_explicit(&p->status, P_IDLE, memory_order_relaxed);
+    p->link = gmp_sched.pidle;
+    gmp_sched.pidle = p;
+    atomic_fetch_add(&gmp_sched.npidle, 1);
+}
+
+/* pidleget: an idle P, now P_RUNNING and the caller's, or NULL. */
+static struct gmp_p *pidleget(void)
+{
+    if (atomic_load(&gmp_sched.npidle) == 0)
+        return NULL;
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    struct gmp_p *p = gmp_sched.pidle;
+    if (p) {
+        gmp_sched.pidle = p->link;
+        p->link = NULL;
+        atomic_fetch_sub(&gmp_sched.npidle, 1);
+        GMP_ASSERT(atomic_load_explicit(&p->status, memory_order_relaxed) == P_IDLE);
+        atomic_store_explicit(&p->status, P_RUNNING, memory_order_relaxed);
+    }
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    return p;
+}
+
+void *gmp_mstart(void *arg);
+
+/* startm: run p on an M: one from midle, else a new one (at most
+ * GMP_MAXM); with neither, or once stopping, p goes idle (an exitsyscall
+ * or a later wakep picks it up). p is held by nobody (P_IDLE). */
+static void startm(struct gmp_p *p)
+{
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    struct gmp_m *m = gmp_sched.midle;
+    if (!atomic_load(&gmp_sched.stop) && m) {
+        gmp_sched.midle = m->mlink;
+        m->mlink = NULL;
+        atomic_store_explicit(&p->status, P_RUNNING, memory_order_relaxed);
+        m->nextp = p; /* read by m under this lock */
+        GMP_OK(pthread_cond_broadcast(&gmp_sched.mpark));
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        return;
+    }
+    if (!atomic_load(&gmp_sched.stop) && gmp_sched.mcount < GMP_MAXM) {
+        m = &gmp_sched.allm[gmp_sched.mcount];
+        memset(m, 0, sizeof *m);
+        m->id = gmp_sched.mcount;
+        acquirep(m, p);
+        m->rng = 0x9E3779B97F4A7C15ull * (uint64_t)(m->id + 1);
+        atomic_store_explicit(&p->status, P_RUNNING, memory_order_relaxed);
+        if (pthread_create(&m->thread, NULL, gmp_mstart, m) == 0) {
+            gmp_sched.mcount++;
+            GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+            return;
+        }
+    }
+    pidleput_locked(p);
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+}
+
+/* stopm: an M with no P sleeps on midle until startm hands it one (it
+ * returns with m->p set) or the runtime stops (m->p stays NULL). */
+static void stopm(struct gmp_m *m)
+{
+    GMP_ASSERT(m->p == NULL);
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    if (!atomic_load(&gmp_sched.stop)) {
+        m->mlink = gmp_sched.midle;
+        gmp_sched.midle = m;
+        while (!m->nextp && !atomic_load(&gmp_sched.stop))
+            GMP_OK(pthread_cond_wait(&gmp_sched.mpark, &gmp_sched.lock));
+    }
+    if (m->nextp)
+        acquirep(m, m->nextp);
+    m->nextp = NULL;
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+}
+
+/* handoffp: p was just retaken from a syscall (P_IDLE, nobody's). Work
+ * for it anywhere (its own queue, the global queue, timers, Gs waiting on
+ * fds): start an M on it. None: it goes idle, and the look at the global
+ * queue happens under the lock a queueing's wakep takes after it. */
+static void handoffp(struct gmp_p *p)
+{
+    GMP_OK(pthread_mutex_lock(&p->lock));
+    int local = p->runnext != NULL || p->tail != p->head;
+    GMP_OK(pthread_mutex_unlock(&p->lock));
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    if (!local && gmp_sched.runq_head == NULL && gmp_sched.ntimers == 0 &&
+        atomic_load(&gmp_sched.npollwait) == 0) {
+        pidleput_locked(p);
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        return;
+    }
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    startm(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Task 6.2: sysmon and retake (Go: proc.go's sysmon, retake)          */
+/* ------------------------------------------------------------------ */
+
+static void preemptone(struct gmp_p *p);
+
+/* Not under ThreadSanitizer (GMP_CAN_PREEMPT), nor under valgrind: its
+ * sigreturn restores the whole guest state saved in its own signal frame,
+ * the thread pointer (fs base) included, so a G whose handler returns on
+ * another M than the one it was interrupted on would go on with the
+ * first M's thread-locals. The kernel restores no fs base. */
+static int can_preempt(void)
+{
+    return GMP_CAN_PREEMPT && !RUNNING_ON_VALGRIND;
+}
+
+/* retake: every P in a syscall since sysmon's last look (the same
+ * syscalltick as then) is taken (CAS SYSCALL -> IDLE, against
+ * exitsyscall's CAS SYSCALL -> RUNNING) and handed off: how many. A P
+ * whose schedtick has not moved for GMP_TIMESLICE_NS runs one G that
+ * long: preemptone (M7; again every tick until it moves). */
+static int retake(long long now)
+{
+    int n = 0;
+    int preempt = can_preempt() &&
+                  atomic_load_explicit(&gmp_sched.preempt, memory_order_relaxed);
+    for (int i = 0; i < gmp_sched.nprocs; i++) {
+        struct gmp_p *p = &gmp_sched.allp[i];
+        int status = atomic_load_explicit(&p->status, memory_order_acquire);
+        if (status == P_RUNNING && preempt) {
+            uint32_t t = atomic_load_explicit(&p->schedtick, memory_order_relaxed);
+            if (p->sysmon_schedtick != t) {
+                p->sysmon_schedtick = t;
+                p->sysmon_schedwhen = now;
+            } else if (now - p->sysmon_schedwhen >= GMP_TIMESLICE_NS) {
+                preemptone(p);
+            }
+        }
+        if (status != P_SYSCALL)
+            continue;
+        uint32_t t = atomic_load_explicit(&p->syscalltick, memory_order_relaxed);
+        if (p->sysmon_syscalltick != t) {
+            p->sysmon_syscalltick = t; /* first seen: one more tick */
+            continue;
+        }
+        int expect = P_SYSCALL;
+        if (!atomic_compare_exchange_strong_explicit(&p->status, &expect, P_IDLE,
+                                                     memory_order_acq_rel,
+                                                     memory_order_acquire))
+            continue; /* its G came back first */
+        atomic_fetch_add_explicit(&gmp_sched.handoffs, 1, memory_order_relaxed);
+        handoffp(p);
+        n++;
+    }
+    return n;
+}
+
+#define SYSMON_MIN_NS 20000LL      /* 20 us, as Go */
+#define SYSMON_MAX_NS 10000000LL   /* 10 ms, as Go */
+
+/* sysmon: a kernel thread with no P. It ticks every 20 us while it finds
+ * work, and after 50 idle ticks doubles its delay up to 10 ms (Go's
+ * backoff). It waits on a CLOCK_MONOTONIC condvar, so teardown wakes it
+ * at once. */
+static void *sysmon(void *arg)
+{
+    (void)arg;
+    long long delay = SYSMON_MIN_NS;
+    int idle = 0;
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    while (!atomic_load(&gmp_sched.stop)) {
+        long long when = gmp_nanotime() + delay;
+        struct timespec ts = {(time_t)(when / 1000000000LL),
+                              (long)(when % 1000000000LL)};
+        int rc = pthread_cond_timedwait(&gmp_sched.sysmon_cond, &gmp_sched.lock, &ts);
+        if (rc != 0 && rc != ETIMEDOUT)
+            gmp_panic("sysmon: pthread_cond_timedwait failed with error %d", rc);
+        if (atomic_load(&gmp_sched.stop))
+            break;
+        GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+        int n = retake(gmp_nanotime());
+        GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+        idle = n ? 0 : idle + 1;
+        if (idle == 0)
+            delay = SYSMON_MIN_NS;
+        else if (idle > 50)
+            delay *= 2;
+        if (delay > SYSMON_MAX_NS)
+            delay = SYSMON_MAX_NS;
+    }
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Task 7.1: preemption by signal (Go: preemptone, preemptM,           */
+/* doSigPreempt, isAsyncSafePoint)                                     */
+/* ------------------------------------------------------------------ */
+
+/* The program's own executable segments (not libc's, nor the dynamic
+ * loader's, nor the vDSO's): found once with dl_iterate_phdr. A G
+ * interrupted there runs its own code (or the runtime's, which
+ * preemptoff covers); in libc it may hold malloc's lock. */
+#define MAX_TEXT 8
+static uintptr_t text_lo[MAX_TEXT], text_hi[MAX_TEXT];
+static int ntext;
+static pthread_once_t text_once = PTHREAD_ONCE_INIT;
+
+static int text_phdr(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    for (int i = 0; i < info->dlpi_phnum && ntext < MAX_TEXT; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            text_lo[ntext] = info->dlpi_addr + ph->p_vaddr;
+            text_hi[ntext] = text_lo[ntext] + ph->p_memsz;
+            ntext++;
+        }
+    }
+    return 1; /* the first object is the program itself: stop there */
+}
+
+static void text_init(void)
+{
+    dl_iterate_phdr(text_phdr, NULL);
+}
+
+/* isAsyncSafePoint, by address: the interrupted pc is the program's. */
+static int program_pc(uintptr_t pc)
+{
+    for (int i = 0; i < ntext; i++)
+        if (pc >= text_lo[i] && pc < text_hi[i])
+            return 1;
+    return 0;
+}
+
+/* errno is a thread-local reached through a function glibc declares
+ * const: the compiler may reuse its address from before a switch. Set it
+ * through a call it cannot see into. */
+__attribute__((noinline)) static void set_errno(int e)
+{
+    __asm__ volatile("" ::: "memory");
+    errno = e;
+}
+
+/* doSigPreempt: SIGURG from sysmon. Switch the G off if it is at a safe
+ * point: this thread runs a G (tls_m->curg, holding a P: not in a
+ * syscall), the interrupted sp is on that G's stack (not g0's), the G is
+ * not in runtime code (preemptoff 0) and the pc is the program's (not
+ * libc's). Else note it in g->preempt: the G yields when it leaves the
+ * runtime, and sysmon signals again next tick. The handler's frame stays
+ * on the G's stack until the G is resumed (on any M) and it returns. */
+static void sigpreempt(int sig, siginfo_t *si, void *ctx)
+{
+    (void)sig;
+    (void)si;
+    int saved_errno = errno;
+    struct gmp_m *m = tls_m;
+    struct gmp_g *g = m ? m->curg : NULL;
+    if (!g || !m->p)
+        return;
+    const ucontext_t *uc = ctx;
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    uintptr_t lo = (uintptr_t)g->stack, hi = lo + g->stack_len;
+    if (sp < lo || sp >= hi)
+        return; /* g0 (the scheduler), between two Gs */
+    if (g->preemptoff > 0 || !program_pc(pc)) {
+        g->preempt = 1;
+        return;
+    }
+    g->preemptoff++; /* this handler is runtime code now */
+    g->preempt = 0;
+    /* the kernel blocked SIGURG for the handler's run, and only its
+       return would unblock it: this M would never see the next one */
+    sigset_t urg;
+    sigemptyset(&urg);
+    sigaddset(&urg, SIGURG);
+    pthread_sigmask(SIG_UNBLOCK, &urg, NULL);
+    atomic_fetch_add_explicit(&gmp_sched.preemptions, 1, memory_order_relaxed);
+    m->after = AFTER_PREEMPT;
+    GMP_FIBER_ENTER(m->g0_fiber);
+    gmp_switch(&g->sched, &m->g0);
+    /* resumed, maybe on another M: return through sigreturn there */
+    g->preemptoff--;
+    set_errno(saved_errno);
+}
+
+static struct sigaction old_sigurg;
+
+/* Install the handler (gmp_start) or put the old one back (teardown). */
+static void sigpreempt_install(int on)
+{
+    if (!can_preempt())
+        return;
+    if (on) {
+        GMP_OK(pthread_once(&text_once, text_init));
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = sigpreempt;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART; /* syscalls go on */
+        sigemptyset(&sa.sa_mask);
+        GMP_OK(sigaction(SIGURG, &sa, &old_sigurg));
+    } else {
+        GMP_OK(sigaction(SIGURG, &old_sigurg, NULL));
+    }
+}
+
+/* preemptone: p's M has run one G for a whole time slice. Signal it if it
+ * runs a G now (an idle M holding p has nothing to preempt). */
+static void preemptone(struct gmp_p *p)
+{
+    struct gmp_m *m = atomic_load_explicit(&p->m, memory_order_acquire);
+    if (m && atomic_load_explicit(&m->in_g, memory_order_acquire))
+        pthread_kill(m->self, SIGURG); /* ESRCH is impossible: Ms
+                                          outlive sysmon */
+}
+#endif
+
+/* Task 7.1 (above, yours to write in this place): the SIGURG handler
+ * (doSigPreempt) with its safe-point rule, its installation at gmp_start
+ * and removal at teardown, and preemptone for sysmon.
+ *
+ * Task 7.2: a G leaving the runtime after a refused preemption switches
+ * off now, as the signal would have (still inside the runtime:
+ * preemptoff is 1). */
+void gmp_preempt_yield(struct gmp_g *g)
+{
+#ifdef SOLUTION
+    struct gmp_m *m = getm();
+    g->preempt = 0;
+    if (!m || m->curg != g || !m->p)
+        return; /* in a syscall bracket: nothing to give back */
+    atomic_fetch_add_explicit(&gmp_sched.preemptions, 1, memory_order_relaxed);
+    m->after = AFTER_PREEMPT;
+    GMP_FIBER_ENTER(m->g0_fiber);
+    gmp_switch(&g->sched, &m->g0);
+#else
+    /* TODO 7.2: g->preempt = 0; unless it is in a syscall, switch to g0
+     *           with AFTER_PREEMPT (counted in preemptions). */
+    g->preempt = 0;
+#endif
+}
+#ifdef SOLUTION
+
 /* The G switched back to g0: do what it asked. */
 static void after_switch(struct gmp_m *m, struct gmp_g *g)
 {
     enum gmp_after a = m->after;
     m->after = AFTER_NONE;
     m->curg = NULL;
+    gmp_tls_g = NULL;
+    atomic_store_explicit(&m->in_g, 0, memory_order_relaxed);
     g->m = NULL;
     switch (a) {
     case AFTER_GOSCHED:
+    case AFTER_PREEMPT: /* gopreempt_m: as a gosched */
         g->status = G_RUNNABLE;
         globrunqput(g);
         break;
@@ -650,6 +1033,22 @@ static void after_switch(struct gmp_m *m, struct gmp_g *g)
             atomic_store_explicit(&g->park, PARK_NONE, memory_order_relaxed);
             g->status = G_RUNNABLE;
             runqput(m->p, g, 1);
+        }
+        break;
+    }
+    case AFTER_EXITSYSCALL: {
+        /* exitsyscall0: the G is back from its syscall and its P was
+           retaken; an idle P runs it here, else it waits in the global
+           queue and this M sleeps with no P */
+        struct gmp_p *p = pidleget();
+        g->status = G_RUNNABLE;
+        if (p) {
+            acquirep(m, p);
+            runqput(p, g, 1);
+        } else {
+            globrunqput(g);
+            wakep();
+            stopm(m);
         }
         break;
     }
@@ -675,13 +1074,17 @@ void *gmp_mstart(void *arg)
 #ifdef SOLUTION
     struct gmp_m *m = arg;
     tls_m = m;
+    m->self = pthread_self();
     m->g0_fiber = GMP_FIBER_SELF();
-    struct gmp_p *p = m->p;
     for (;;) { /* schedule() */
+        struct gmp_p *p = m->p; /* a stopm may have changed it */
+        if (!p)
+            break; /* stopm returns without a P only when stopping */
         struct gmp_g *g = NULL;
         checktimers();
         /* fairness: every 61st tick the global queue has the first look */
-        if (p->schedtick % GMP_GLOBAL_EVERY == 0)
+        uint32_t tick = atomic_load_explicit(&p->schedtick, memory_order_relaxed);
+        if (tick % GMP_GLOBAL_EVERY == 0)
             g = globrunqget(p, 1);
         if (!g && !(g = findrunnable(m)))
             break;
@@ -690,11 +1093,13 @@ void *gmp_mstart(void *arg)
             gmp_panic("schedule picked G %ld whose status is %d, not "
                       "runnable: it was in two run queues at once",
                       g->goid, (int)g->status);
-        p->schedtick++;
+        atomic_store_explicit(&p->schedtick, tick + 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&p->schedules, 1, memory_order_relaxed);
         g->status = G_RUNNING;
         g->m = m;
         m->curg = g;
+        gmp_tls_g = g;
+        atomic_store_explicit(&m->in_g, 1, memory_order_release);
         GMP_FIBER_ENTER(g->fiber);
         gmp_switch(&m->g0, &g->sched);
         after_switch(m, g);
@@ -716,7 +1121,15 @@ void *gmp_mstart(void *arg)
      * TODO 5.2: with Gs parked on fds, findrunnable polls epoll without
      *           blocking before it steals; one idle M blocks in
      *           epoll_wait (until the earliest timer) instead of the
-     *           condvar, and wakep breaks it (write the eventfd). */
+     *           condvar, and wakep breaks it (write the eventfd).
+     * TODO 6.2: m->p may change: re-read it every round; a G back from a
+     *           syscall with no P (AFTER_EXITSYSCALL) takes an idle P, or
+     *           goes to the global queue while this M sleeps with no P
+     *           (stopm) until startm gives it one. wakep starts an M on
+     *           an idle P when no M is idle.
+     * TODO 7.1: schedtick is read by sysmon (relaxed atomics); before the
+     *           switch to a G set gmp_tls_g = g and m->in_g = 1, after it
+     *           NULL and 0; AFTER_PREEMPT puts the G on the global queue. */
     (void)tls_m;
     return arg;
 #endif
@@ -750,6 +1163,7 @@ static struct gmp_g *must_g(const char *what)
 void gmp_gosched(void)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     must_g("gmp_gosched");
     mcall(AFTER_GOSCHED);
 #else
@@ -762,6 +1176,7 @@ void gmp_gosched(void)
 void gmp_goexit(void)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     must_g("gmp_goexit");
     mcall(AFTER_EXIT);
     gmp_panic("a dead goroutine was scheduled again");
@@ -775,6 +1190,7 @@ void gmp_goexit(void)
 void gmp_park(pthread_mutex_t *lock)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     struct gmp_g *g = must_g("a blocking channel or WaitGroup call");
     GMP_ASSERT(atomic_load_explicit(&g->park, memory_order_relaxed) == PARK_PARKING);
     atomic_fetch_add_explicit(&gmp_sched.g_parks, 1, memory_order_relaxed);
@@ -791,6 +1207,7 @@ void gmp_park(pthread_mutex_t *lock)
 void gmp_ready(struct gmp_g *g)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     int expect = PARK_PARKING;
     if (atomic_compare_exchange_strong_explicit(&g->park, &expect, PARK_WOKEN,
                                                 memory_order_acq_rel,
@@ -800,7 +1217,7 @@ void gmp_ready(struct gmp_g *g)
     atomic_store_explicit(&g->park, PARK_NONE, memory_order_relaxed);
     g->status = G_RUNNABLE;
     struct gmp_m *m = getm();
-    if (m && m->curg) {
+    if (m && m->curg && m->p) {
         runqput(m->p, g, 1);
     } else {
         globrunqput(g);
@@ -815,12 +1232,86 @@ void gmp_ready(struct gmp_g *g)
 }
 
 /* ================================================================== */
+/* Task 6.1: system calls (Go: entersyscall, exitsyscall)              */
+/* ================================================================== */
+
+#ifdef SOLUTION
+/* The calling G's M, checked for a bracket's misuse: entering inside a
+ * bracket, or leaving outside one, panics. */
+static struct gmp_m *syscall_m(int entering)
+{
+    must_g(entering ? "gmp_entersyscall" : "gmp_exitsyscall");
+    struct gmp_m *m = getm();
+    if (entering && m->oldp)
+        gmp_panic("gmp_entersyscall inside gmp_entersyscall (a syscall "
+                  "bracket cannot nest)");
+    if (!entering && !m->oldp)
+        gmp_panic("gmp_exitsyscall without gmp_entersyscall");
+    return m;
+}
+#endif
+
+void gmp_entersyscall(void)
+{
+#ifdef SOLUTION
+    GMP_NOPREEMPT();
+    struct gmp_m *m = syscall_m(1);
+    struct gmp_p *p = m->p;
+    /* the P stays this M's oldp, marked: sysmon may take it from now on */
+    m->oldp = p;
+    m->p = NULL;
+    atomic_fetch_add_explicit(&p->syscalltick, 1, memory_order_relaxed);
+    /* release: pairs with retake's acquire load (it sees the new tick
+       and everything this M did with the P) */
+    atomic_store_explicit(&p->status, P_SYSCALL, memory_order_release);
+#else
+    /* TODO 6.1: from a G only. Leave the P attached as m->oldp, m->p =
+     *           NULL, bump p->syscalltick, then publish p->status =
+     *           P_SYSCALL (release): from now on sysmon may retake it. */
+    gmp_panic("gmp_entersyscall is not written yet: handout Task 6.1");
+#endif
+}
+
+void gmp_exitsyscall(void)
+{
+#ifdef SOLUTION
+    GMP_NOPREEMPT();
+    int expect = P_SYSCALL;
+    struct gmp_m *m = syscall_m(0);
+    struct gmp_p *p = m->oldp;
+    m->oldp = NULL;
+    /* fast path: our P is still ours (sysmon's retake CASes the same
+       word: exactly one of us wins) */
+    if (atomic_compare_exchange_strong_explicit(&p->status, &expect, P_RUNNING,
+                                                memory_order_acq_rel,
+                                                memory_order_acquire)) {
+        m->p = p;
+        return;
+    }
+    /* retaken: any idle P will do */
+    if ((p = pidleget())) {
+        acquirep(m, p);
+        return;
+    }
+    /* none: g0 tries once more, else queues us globally and stops */
+    mcall(AFTER_EXITSYSCALL);
+#else
+    /* TODO 6.1: CAS m->oldp's status P_SYSCALL -> P_RUNNING and keep it;
+     *           if sysmon took it, take an idle P (pidleget); if there is
+     *           none, switch to g0 (AFTER_EXITSYSCALL), which puts the G
+     *           on the global queue and parks the M (stopm). */
+    gmp_panic("gmp_exitsyscall is not written yet: handout Task 6.1");
+#endif
+}
+
+/* ================================================================== */
 /* Task 4.1, 4.3: sleep and after (Go: time.Sleep, time.After)         */
 /* ================================================================== */
 
 void gmp_sleep(long long ns)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     struct gmp_g *g = must_g("gmp_sleep");
     if (ns <= 0) {
         mcall(AFTER_GOSCHED);
@@ -849,6 +1340,7 @@ void gmp_sleep(long long ns)
 gmp_chan *gmp_after(long long ns)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     gmp_chan *c = gmp_chan_make(sizeof(long long), 1);
     if (!c)
         return NULL;
@@ -920,6 +1412,7 @@ static int would_block(void)
 ssize_t gmp_read(int fd, void *buf, size_t n)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     for (;;) {
         ssize_t r = read(fd, buf, n);
         if (r >= 0 || !would_block())
@@ -940,6 +1433,7 @@ ssize_t gmp_read(int fd, void *buf, size_t n)
 ssize_t gmp_write(int fd, const void *buf, size_t n)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     size_t done = 0;
     while (done < n) {
         ssize_t w = write(fd, (const char *)buf + done, n - done);
@@ -960,6 +1454,7 @@ ssize_t gmp_write(int fd, const void *buf, size_t n)
 int gmp_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     int c;
     while ((c = accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0 &&
            would_block())
@@ -977,6 +1472,7 @@ int gmp_accept(int fd, struct sockaddr *addr, socklen_t *len)
 int gmp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     if (connect(fd, addr, len) == 0)
         return 0;
     if (errno != EINPROGRESS)
@@ -1005,6 +1501,7 @@ int gmp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 gmp_g *gmp_go(void (*fn)(void *), void *arg)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     if (!fn) {
         errno = EINVAL;
         return NULL;
@@ -1028,11 +1525,14 @@ gmp_g *gmp_go(void (*fn)(void *), void *arg)
     g->goid = atomic_fetch_add_explicit(&gmp_sched.goidgen, 1, memory_order_relaxed) + 1;
     g->fiber = GMP_FIBER_NEW();
     atomic_store_explicit(&g->park, PARK_NONE, memory_order_relaxed);
+    g->preemptoff = 1; /* the switch into it is runtime code: the
+                          trampoline lowers it before fn */
+    g->preempt = 0;
     g->status = G_RUNNABLE;
     atomic_fetch_add_explicit(&gmp_sched.live, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&gmp_sched.spawned, 1, memory_order_relaxed);
     struct gmp_m *m = getm();
-    if (m && m->curg) {
+    if (m && m->curg && m->p) {
         runqput(m->p, g, 1); /* newproc: runqput(pp, newg, true) */
     } else {
         globrunqput(g);
@@ -1043,7 +1543,10 @@ gmp_g *gmp_go(void (*fn)(void *), void *arg)
     /* TODO 1.2: a G (gfget, else calloc), its stack (gmp_stack_new), a
      *           goid, a TSan fiber; count it live; then runqput(p, g,
      *           next=1) from a G or the global queue from outside, and
-     *           wakep(). */
+     *           wakep().
+     * TODO 7.2: g->preemptoff = 1 and g->preempt = 0 before queueing: the
+     *           switch into a G is runtime code. And GMP_NOPREEMPT() as
+     *           the first statement of every function of gmp.h. */
     errno = ENOSYS;
     return NULL;
 #endif
@@ -1051,14 +1554,16 @@ gmp_g *gmp_go(void (*fn)(void *), void *arg)
 
 long gmp_goid(void)
 {
+    GMP_NOPREEMPT();
     struct gmp_g *g = gmp_getg();
     return g ? g->goid : 0;
 }
 
 int gmp_procid(void)
 {
+    GMP_NOPREEMPT();
     struct gmp_m *m = getm();
-    return m && m->curg ? m->p->id : -1;
+    return m && m->curg && m->p ? m->p->id : -1;
 }
 
 /* ================================================================== */
@@ -1086,19 +1591,33 @@ static void collect(struct gmp_stats *s)
     s->stacks = atomic_load_explicit(&gmp_sched.stacks, memory_order_relaxed);
     s->timers_fired = atomic_load_explicit(&gmp_sched.timers_fired, memory_order_relaxed);
     s->polls = atomic_load_explicit(&gmp_sched.polls, memory_order_relaxed);
+    s->handoffs = atomic_load_explicit(&gmp_sched.handoffs, memory_order_relaxed);
+    s->ms = (unsigned long)gmp_sched.mcount; /* sched.lock held */
+    s->preemptions = atomic_load_explicit(&gmp_sched.preemptions, memory_order_relaxed);
 }
 
-/* Stop the first n Ms, free Ps, Ms and dead Gs. sched.lock NOT held. */
-static void teardown(int n)
+/* Stop sysmon and every M started, free Ps, Ms and dead Gs. sched.lock
+ * NOT held. */
+static void teardown(void)
 {
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     atomic_store(&gmp_sched.stop, 1);
     GMP_OK(pthread_cond_broadcast(&gmp_sched.idle));
+    GMP_OK(pthread_cond_broadcast(&gmp_sched.mpark));
+    GMP_OK(pthread_cond_signal(&gmp_sched.sysmon_cond));
     if (gmp_sched.polling)
         netpoll_break();
+    int sysmon_up = gmp_sched.sysmon_up;
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    /* sysmon first: after it, and with stop set, no M is started */
+    if (sysmon_up)
+        GMP_OK(pthread_join(gmp_sched.sysmon, NULL));
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    int n = gmp_sched.mcount;
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
     for (int i = 0; i < n; i++)
         GMP_OK(pthread_join(gmp_sched.allm[i].thread, NULL));
+    sigpreempt_install(0); /* sysmon, the only sender, is gone */
     close(gmp_sched.epfd);
     close(gmp_sched.breakfd);
     gmp_sched.epfd = gmp_sched.breakfd = -1;
@@ -1108,7 +1627,9 @@ static void teardown(int n)
         gmp_stack_free(g);
         free(g);
     }
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     collect(&last_stats);
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
     /* gmp_after timers nobody waited for: dropped (their channels are
        the caller's to free) */
     free(gmp_sched.timers);
@@ -1122,6 +1643,11 @@ static void teardown(int n)
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     gmp_sched.allp = NULL;
     gmp_sched.allm = NULL;
+    gmp_sched.mcount = 0;
+    gmp_sched.midle = NULL;
+    gmp_sched.pidle = NULL;
+    atomic_store(&gmp_sched.npidle, 0);
+    gmp_sched.sysmon_up = 0;
     gmp_sched.up = 0;
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
 }
@@ -1156,6 +1682,7 @@ static int netpoll_init(void)
 int gmp_start(int nprocs)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     int err = 0;
     struct gmp_p *ps = NULL;
     struct gmp_m *ms = NULL;
@@ -1164,7 +1691,7 @@ int gmp_start(int nprocs)
     else if (nprocs < 1 || nprocs > GMP_MAXPROCS)
         err = EINVAL;
     else if (!(ps = calloc((size_t)nprocs, sizeof *ps)) ||
-             !(ms = calloc((size_t)nprocs, sizeof *ms)))
+             !(ms = calloc(GMP_MAXM, sizeof *ms)))
         err = ENOMEM;
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     if (!err && gmp_sched.up)
@@ -1182,8 +1709,9 @@ int gmp_start(int nprocs)
     for (int i = 0; i < nprocs; i++) {
         ps[i].id = i;
         GMP_OK(pthread_mutex_init(&ps[i].lock, NULL));
+        atomic_store_explicit(&ps[i].status, P_RUNNING, memory_order_relaxed);
         ms[i].id = i;
-        ms[i].p = &ps[i];
+        acquirep(&ms[i], &ps[i]);
         ms[i].rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
     }
     gmp_sched.allp = ps;
@@ -1198,22 +1726,46 @@ int gmp_start(int nprocs)
     atomic_store(&gmp_sched.g_parks, 0);
     atomic_store(&gmp_sched.timers_fired, 0);
     atomic_store(&gmp_sched.polls, 0);
+    atomic_store(&gmp_sched.handoffs, 0);
+    atomic_store(&gmp_sched.preemptions, 0);
+    atomic_store(&gmp_sched.preempt, 1);
+    sigpreempt_install(1);
+    atomic_store(&gmp_sched.npidle, 0);
+    gmp_sched.midle = NULL;
+    gmp_sched.pidle = NULL;
     atomic_store_explicit(&gmp_sched.timer0, LLONG_MAX, memory_order_relaxed);
     ever_started = 1;
+    /* the Ms and sysmon start under the lock: mcount and sysmon_up are
+       exact when teardown reads them */
+    int rc = 0;
+    for (gmp_sched.mcount = 0; gmp_sched.mcount < nprocs; gmp_sched.mcount++)
+        if ((rc = pthread_create(&ms[gmp_sched.mcount].thread, NULL, gmp_mstart,
+                                 &ms[gmp_sched.mcount])) != 0)
+            break;
+    if (rc == 0 && (rc = pthread_create(&gmp_sched.sysmon, NULL, sysmon, NULL)) == 0)
+        gmp_sched.sysmon_up = 1;
     GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
-    for (int i = 0; i < nprocs; i++) {
-        int rc = pthread_create(&ms[i].thread, NULL, gmp_mstart, &ms[i]);
-        if (rc != 0) {
-            teardown(i);
-            errno = rc;
-            return -1;
-        }
+    if (rc != 0) {
+        teardown();
+        errno = rc;
+        return -1;
     }
     return 0;
 #else
     /* TODO 1.7: check the caller and nprocs, make the Ps and Ms, one
      *           pthread per M running gmp_mstart; undo it all on failure.
-     * TODO 5.2: and the epoll instance with its break eventfd. */
+     * TODO 5.2: and the epoll instance with its break eventfd.
+     * TODO 6.2: and sysmon, a kernel thread of its own (no P) that ticks
+     *           on a CLOCK_MONOTONIC timed wait (20 us, backing off to
+     *           10 ms) and retakes Ps left in P_SYSCALL for a whole tick
+     *           (handoffp: startm if there is work, else the idle list).
+     *           Ms are now started on demand too (at most GMP_MAXM).
+     * TODO 7.1: install the SIGURG handler (SA_SIGINFO | SA_RESTART; find
+     *           the program's executable segments once with
+     *           dl_iterate_phdr), knob on, and let sysmon preempt: a P in
+     *           P_RUNNING whose schedtick has not moved for
+     *           GMP_TIMESLICE_NS gets pthread_kill(its M, SIGURG) if that
+     *           M runs a G. Put the old handler back at teardown. */
     errno = ENOSYS;
     return -1;
 #endif
@@ -1222,6 +1774,7 @@ int gmp_start(int nprocs)
 int gmp_wait(void)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     int err = 0;
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     if (!gmp_sched.up)
@@ -1236,7 +1789,7 @@ int gmp_wait(void)
         errno = err;
         return -1;
     }
-    teardown(gmp_sched.nprocs);
+    teardown();
     return 0;
 #else
     /* TODO 1.7: wait on gmp_sched.done until no G is live, then stop the
@@ -1262,6 +1815,7 @@ int gmp_run(int nprocs, void (*fn)(void *), void *arg)
 int gmp_stats(struct gmp_stats *out)
 {
 #ifdef SOLUTION
+    GMP_NOPREEMPT();
     int err = out ? 0 : EINVAL;
     GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
     if (!err && !ever_started)
@@ -1277,6 +1831,29 @@ int gmp_stats(struct gmp_stats *out)
     /* TODO 1.7: sum the Ps' counters (or the copy gmp_wait kept). */
     (void)last_stats;
     (void)ever_started;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int gmp_set_preempt(int on)
+{
+#ifdef SOLUTION
+    GMP_NOPREEMPT();
+    int err = 0, old = -1;
+    GMP_OK(pthread_mutex_lock(&gmp_sched.lock));
+    if (!gmp_sched.up)
+        err = ESRCH;
+    else
+        old = atomic_exchange_explicit(&gmp_sched.preempt, on != 0,
+                                       memory_order_relaxed);
+    GMP_OK(pthread_mutex_unlock(&gmp_sched.lock));
+    if (err)
+        errno = err;
+    return old;
+#else
+    /* TODO 7.1: swap the knob sysmon reads (ESRCH with no runtime up). */
+    (void)on;
     errno = ENOSYS;
     return -1;
 #endif

@@ -88,7 +88,7 @@ static void bp_receiver(void *a)
         atomic_store(&bp_got, v);
 }
 
-TL_TEST(blocked_g_parks_not_its_m, 3, 30, "m2")
+TL_TEST(blocked_g_parks_not_its_m, 2, 30, "m2")
 {
     START(1);
     MAKE_OR_FAIL(bp_c, sizeof(int), 0);
@@ -146,7 +146,7 @@ static void ff_main(void *a)
         G_FAIL("gmp_go failed (errno %s)", tl_ename(errno));
 }
 
-TL_TEST(buffered_fifo_order, 2, 30, "m2")
+TL_TEST(buffered_fifo_order, 1, 30, "m2")
 {
     START(1);
     MAKE_OR_FAIL(ff_c, sizeof(int), 8);
@@ -346,7 +346,7 @@ static void cw_closer(void *a)
     gmp_chan_close(cw_c);
 }
 
-TL_TEST(close_wakes_every_waiter, 3, 30, "m2")
+TL_TEST(close_wakes_every_waiter, 2, 30, "m2")
 {
     START(2);
     MAKE_OR_FAIL(cw_c, sizeof(int), 0);
@@ -453,7 +453,7 @@ static void ms_closer(void *a)
     gmp_chan_close(ms_c);
 }
 
-TL_TEST(many_senders_receivers_exactly_once, 3, 90, "m2 stress")
+TL_TEST(many_senders_receivers_exactly_once, 2, 90, "m2 stress")
 {
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());

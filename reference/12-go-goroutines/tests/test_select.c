@@ -33,7 +33,7 @@ static gmp_chan *mk(size_t cap)
 }
 
 /* ------------------------------------------------------------------ */
-TL_TEST(select_default_and_ready, 2, 30, "m3")
+TL_TEST(select_default_and_ready, 1, 30, "m3")
 {
     gmp_chan *a = mk(1), *b = mk(1), *c = mk(1);
     int va = -1, vb = -1, vc = -1, r;
@@ -85,7 +85,7 @@ static void fair_g(void *arg)
     atomic_store(&fair_done, 1);
 }
 
-TL_TEST(select_fair_choice, 2, 60, "m3")
+TL_TEST(select_fair_choice, 1, 60, "m3")
 {
     for (int i = 0; i < 4; i++) {
         fair_c[i] = mk(FAIR_ROUNDS);
@@ -334,4 +334,65 @@ TL_TEST(select_both_ends_exactly_once, 2, 90, "m3 stress")
     for (int i = 0; i < 3; i++)
         gmp_chan_free(st_c[i]);
     gmp_wg_free(st_wg);
+}
+
+/* ------------------------------------------------------------------ */
+/* The widest select gmp.h allows                                      */
+/* ------------------------------------------------------------------ */
+
+#define WIDE 64 /* gmp.h: 1..64 cases */
+
+static gmp_chan *wide_c[WIDE];
+static atomic_int wide_done;
+
+/* Every channel holds one value: 64 blocking selects must take each of
+ * them exactly once, then a 65-case select is refused. */
+static void wide_g(void *a)
+{
+    (void)a;
+    struct gmp_case cs[WIDE + 1];
+    long got[WIDE], seen[WIDE] = {0};
+    for (int i = 0; i < WIDE; i++)
+        cs[i] = (struct gmp_case){.c = wide_c[i], .dir = GMP_RECV, .elem = &got[i]};
+    for (int round = 0; round < WIDE; round++) {
+        int k = gmp_select(cs, WIDE, 1);
+        if (k < 0 || k >= WIDE || !cs[k].ok || got[k] != 1000 + k || seen[k]++) {
+            G_FAIL("round %d of a %d-case select over channels holding one "
+                   "value each: returned %d (ok %d, value %ld, case taken "
+                   "before: %s). Each ready case once, its own value. Hint: "
+                   "handout Task 3.1.", round, WIDE, k, k >= 0 && k < WIDE ? cs[k].ok : -1,
+                   k >= 0 && k < WIDE ? got[k] : -1L, k >= 0 && k < WIDE && seen[k] > 1 ? "yes" : "no");
+            break;
+        }
+        cs[k].c = NULL; /* a nil channel: never ready again */
+    }
+    cs[WIDE] = cs[0];
+    errno = 0;
+    if (!tl_fb_failed(&fb) && (gmp_select(cs, WIDE + 1, 0) != -1 || errno != EINVAL))
+        G_FAIL("gmp_select with %d cases must fail with EINVAL (1..%d); errno %s. "
+               "Hint: handout Task 3.1.", WIDE + 1, WIDE, tl_ename(errno));
+    atomic_store(&wide_done, 1);
+}
+
+TL_TEST(select_over_sixty_four_channels, 1, 30, "m3")
+{
+    for (int i = 0; i < WIDE; i++) {
+        wide_c[i] = gmp_chan_make(sizeof(long), 1);
+        tl_check(wide_c[i] != NULL, "gmp_chan_make(sizeof(long), 1) returned NULL "
+                 "(errno %s). Hint: %s", tl_ename(errno), gmp_hint(errno, "handout Task 2.2."));
+    }
+    START(1);
+    for (int i = 0; i < WIDE; i++) {
+        long v = 1000 + i; /* from outside: a nonblocking send, a slot is free */
+        struct gmp_case put = {.c = wide_c[i], .dir = GMP_SEND, .elem = &v};
+        tl_check(gmp_select(&put, 1, 0) == 0, "a nonblocking send from outside "
+                 "into an empty buffered channel (cap 1) did not proceed. Hint: "
+                 "handout Task 3.1.");
+    }
+    GO(wide_g, NULL);
+    AWAIT(atomic_load(&wide_done), 20, "a G selecting over %d ready channels "
+          "did not finish in 20 s. Hint: handout Task 3.1.", WIDE);
+    FINISH("select_over_sixty_four_channels");
+    for (int i = 0; i < WIDE; i++)
+        gmp_chan_free(wide_c[i]);
 }

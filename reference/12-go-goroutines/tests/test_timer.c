@@ -45,7 +45,7 @@ static void sl_main(void *arg)
     go_each(sl_child, SL_N);
 }
 
-TL_TEST(sleep_wakes_in_deadline_order, 3, 60, "m4")
+TL_TEST(sleep_wakes_in_deadline_order, 2, 60, "m4")
 {
     struct tl_rng rng;
     tl_rng_init(&rng, tl_seed());

@@ -220,6 +220,7 @@ struct ho_waker {
     struct rt_future f;
     struct ho_target *t;
     long delay_ns;         /* after T's poll says it is returning */
+    atomic_int done;       /* its poll returned RT_READY */
 };
 
 /* Spin (relaxed) until T's second poll has begun, or a deadline. */
@@ -278,6 +279,7 @@ static int ho_waker_poll(struct rt_future *f, struct rt_context *cx)
      * test thread drops it after the joins. */
     rt_waker_wake_by_ref(&t->w); /* most often after T's poll has ended */
     f->output = 0;
+    atomic_store(&h->done, 1);
     return RT_READY;
 }
 
@@ -306,8 +308,15 @@ TL_TEST(wake_after_poll_ends_publishes_its_writes, 2, 60, "task waker")
         RT_SPAWN(jh, rt, &h->f);
         RT_SPAWN(jt, rt, &t->f);
         intptr_t oh, ot;
+        WAIT_UNTIL(atomic_load(&h->done), 30, "round %d: a task that spins until "
+                   "another is handed its waker, then wakes it, was never polled to "
+                   "the end in 30 s. Hint: Tasks 3.3 and 3.4.", i + 1);
         RT_JOIN(jh, &oh, "a task that wakes another");
         tl_fb_report(&fb);
+        WAIT_UNTIL(atomic_load_explicit(&t->polls, memory_order_relaxed) >= 2, 10,
+                   "round %d: a task woken once after its poll ended was not polled "
+                   "again in 10 s (polls = %d): the wake was lost. Hint: Tasks 1.3 "
+                   "and 2.4.", i + 1, atomic_load_explicit(&t->polls, memory_order_relaxed));
         RT_JOIN(jt, &ot, "a task woken by a task on another worker");
         tl_check(ot == 2 && atomic_load(&t->polls) == 2,
                  "round %d: a task woken once after its poll ended was polled %d time(s) "
