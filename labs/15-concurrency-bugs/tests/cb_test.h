@@ -111,7 +111,7 @@ static inline void workers_join(struct worker *w, int n)
 /* ---- a rendezvous on the tracked mutex's hook --------------------------
  * A thread that armed it (rv_arm), on its next successful tmx lock, waits
  * until each of the other parties has armed-and-arrived, is blocked in
- * tmx_lock, or has finished: so all of them hold their first lock at once
+ * tmx_lock on a lock someone holds, or has finished: so all of them hold their first lock at once
  * if the code lets them. Bounded by the hang time (then it just goes on). */
 #define RV_MAX 8
 static struct {
@@ -137,8 +137,11 @@ static void rv_hook(struct tmx *x, void *arg)
         for (int i = 0; i < rv.n; i++) {
             if (i == me || atomic_load(&rv.arrived[i]) || atomic_load(&rv.finished[i]))
                 continue;
+            /* blocked: waiting for a lock someone holds (a party between
+             * announcing its first, free lock and taking it is not) */
             int t = atomic_load(&rv.tid[i]);
-            if (t && tmx_waiting_for(t - 1))
+            struct tmx *wx = t ? tmx_waiting_for(t - 1) : NULL;
+            if (wx && atomic_load(&wx->owner) != 0)
                 continue;
             waiting_on_others = 1;
         }
