@@ -29,6 +29,7 @@ pkgs=(
   gnuplot-nox                 # lab 00's make report draws the costs (PNG)
   gcc-mingw-w64-x86-64        # lab 11 is a Windows program: Debian's mingw-w64 cross-compiler
   wine wine64                 # ... and its tests run under Wine (wine64: 64-bit programs)
+  xz-utils                    # ... and cmocka's Debian source (built for Windows) is a .tar.xz
 )
 if [ "$image" = 0 ]; then
   # make bench compares each lab's reference with the real thing; make test
