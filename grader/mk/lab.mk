@@ -68,6 +68,9 @@ OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SOURCES))
 HARNESS := $(BUILD)/harness/tl_harness.o $(BUILD)/harness/tl_perturb.o
 # Schedule perturbation (tl_perturb.c): the wrapped calls.
 include $(TL_ROOT)/grader/mk/perturb.mk
+# [lab] platform = windows: mingw-w64, cmocka built for Windows, tests run
+# under Wine (grader/mk/windows.mk redefines the compiler and the harness).
+PLATFORM := $(or $(call conf,platform),linux)
 TEST_SRCS := $(wildcard tests/*.c)
 ifeq ($(HIDDEN),1)
 TEST_SRCS += $(wildcard hidden/*.c)
@@ -104,6 +107,10 @@ PKG_FLAGS = flags=; [ -z "$(BENCH_PKGS)" ] || flags=$$(pkg-config --cflags --lib
   echo "bench: the peers need the Debian packages behind pkg-config '$(BENCH_PKGS)': run make deps ($$flags)"; exit 1; }
 MODULE_SOS := $(foreach m,$(MODULES),$(BUILD)/$(dir $(m))lib$(basename $(notdir $(m))).so)
 
+ifeq ($(PLATFORM),windows)
+include $(TL_ROOT)/grader/mk/windows.mk
+endif
+
 .PHONY: all tests test list run grade clean objects programs report bench bench-build
 all tests: $(TEST_BINS)
 
@@ -119,9 +126,11 @@ $(BUILD)/harness/%.o: $(TL_ROOT)/grader/harness/%.c $(TL_ROOT)/grader/harness/tl
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+ifneq ($(PLATFORM),windows)
 $(BUILD)/%: %.c $(OBJS) $(HARNESS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS_$(VARIANT)) $(PERTURB_WRAP) $< $(OBJS) $(HARNESS) $(LDLIBS_ALL) -o $@
+endif
 
 $(if $(PROG_BINS),$(PROG_BINS)): $(BUILD)/%: %.c $(OBJS) $(HEADERS)
 	@mkdir -p $(dir $@)

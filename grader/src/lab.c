@@ -94,6 +94,11 @@ static int on_key(void *user, const char *section, const char *key, const char *
         if (!strcmp(key, "title")) { free(l->title); l->title = xstrdup(val); }
         else if (!strcmp(key, "hours")) l->hours = atof(val);
         else if (!strcmp(key, "student_files")) strv_append(&l->student_files, val);
+        else if (!strcmp(key, "platform")) {
+            /* linux (the default) or windows: cross-compiled, run under Wine */
+            if (!strcmp(val, "windows")) l->windows = 1;
+            else if (strcmp(val, "linux")) set_error(l, "[lab] platform: say linux or windows");
+        }
         else if (!strcmp(key, "kit_sources") || !strcmp(key, "cflags") || !strcmp(key, "ldlibs") ||
                  !strcmp(key, "programs") || !strcmp(key, "modules") || !strcmp(key, "report")) { /* read by lab.mk */ }
         else { char *m = xasprintf("[lab]: unknown key '%s'", key); set_error(l, m); free(m); }

@@ -118,7 +118,7 @@ static char **list_bins(const char *dir, size_t *n)
     return v;
 }
 
-int run_list_tests(const char *stage_dir, const char *variant_dir,
+int run_list_tests(const char *stage_dir, const char *variant_dir, int list_s,
                    struct test_info **out, size_t *n, struct buf *err)
 {
     const char *sub[2] = {"tests", "hidden"};
@@ -132,11 +132,12 @@ int run_list_tests(const char *stage_dir, const char *variant_dir,
         for (size_t b = 0; b < nb; b++) {
             char *exe = xasprintf("%s/%s", dir, bins[b]);
             char *argv[] = {exe, "--list", NULL};
-            /* Listing takes milliseconds; a binary that does not list in
-             * 10 s (a constructor that hangs, forks or floods) fails the
-             * lab, and the others are not tried: the caller falls back to
-             * the test sources for the list of what failed. */
-            struct sb_opts o = {.argv = argv, .timeout_s = 10, .channel = 1, .limits = 1, .out_cap = 8192,
+            /* Listing takes milliseconds (seconds under Wine); a binary
+             * that does not list in list_s (a constructor that hangs,
+             * forks or floods) fails the lab, and the others are not
+             * tried: the caller falls back to the test sources for the
+             * list of what failed. */
+            struct sb_opts o = {.argv = argv, .timeout_s = list_s, .channel = 1, .limits = 1, .out_cap = 8192,
                                 .mem_mb = strstr(variant_dir, "san") ? -1 : 0};
             struct sb_result r;
             sb_run(&o, &r);

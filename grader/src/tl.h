@@ -67,6 +67,7 @@ struct lab {
     char **student_files;
     char **forbidden;
     int stress_repeats;
+    int windows;         /* [lab] platform = windows: mingw-w64 build, tests under Wine */
     struct stage_conf race, memory;
     struct {                 /* [perf]: one test's METRIC, student vs reference */
         int present, points, runs;
@@ -163,8 +164,10 @@ struct run_ctx {
     int perturb;             /* 1: TL_PERTURB=1, schedule perturbation on */
 };
 
-/* Ask each test binary in DIR/<variant>/{tests,hidden} for its tests. */
-int run_list_tests(const char *stage_dir, const char *variant_dir,
+/* Ask each test binary in DIR/<variant>/{tests,hidden} for its tests,
+ * allowing each list_s seconds (10 for a Linux lab; a Windows lab's binary
+ * starts Wine first, seconds on a loaded machine). */
+int run_list_tests(const char *stage_dir, const char *variant_dir, int list_s,
                    struct test_info **out, size_t *n, struct buf *err);
 void test_info_free(struct test_info *t, size_t n);
 

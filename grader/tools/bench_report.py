@@ -29,14 +29,12 @@ import subprocess
 import sys
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import fmt  # noqa: E402  (bench.py: one way to print a time per unit)
+
+
 def fmt_ns(x):
-    if x is None:
-        return ""
-    if x >= 1e6:
-        return f"{x / 1e6:.2f} ms"
-    if x >= 1e3:
-        return f"{x / 1e3:.2f} us"
-    return f"{x:.1f} ns"
+    return "" if x is None else fmt(x)
 
 
 def machine():

@@ -59,10 +59,27 @@ OP_NAMES = [o for o, _ in OPERATORS]
 # POSIX gives them no error a correct program can meet, so dropping the check
 # is equivalent by construction. (Assertions, *_ASSERT, are not mutated for
 # the same reason: in a correct reference they never fire.)
-NEVER_FAIL = re.compile(r"^\s*pthread_(mutex_lock|mutex_unlock|mutex_destroy|cond_wait|cond_signal|"
+NEVER_FAIL = re.compile(r"^\s*(pthread_(mutex_lock|mutex_unlock|mutex_destroy|cond_wait|cond_signal|"
                         r"cond_broadcast|cond_destroy|condattr_init|condattr_destroy|condattr_setclock|"
-                        r"join)\s*\(")
-WAIT_CALL = re.compile(r"\bpthread_cond_(timed|clock)?wait\s*\(|\bSYS_futex\b|\bfutex_wait\w*\s*\(")
+                        r"join)|"
+                        # Win32 (lab 11): no error a correct program meets on a valid handle or index
+                        r"SleepConditionVariableSRW|CloseHandle|PostQueuedCompletionStatus|"
+                        r"GetQueuedCompletionStatus|GetExitCodeThread|FlsSetValue|TlsSetValue|FlsFree|TlsFree|"
+                        r"ConvertFiberToThread|SetEvent)\s*\(")
+WAIT_CALL = re.compile(r"\bpthread_cond_(timed|clock)?wait\s*\(|\bSYS_futex\b|\bfutex_wait\w*\s*\(|"
+                       r"\bSleepConditionVariable(SRW|CS)\s*\(")
+# Condition-variable wakes, POSIX and Win32 (lab 11).
+WAKE_CALL = r"\b(pthread_cond_(signal|broadcast)|Wake(All)?ConditionVariable)\s*\("
+# A lock call -> the name of its release, POSIX (x_lock / x_unlock) and Win32.
+LOCK_CALL = re.compile(r"\b(\w+_lock|AcquireSRWLock(Exclusive|Shared)|EnterCriticalSection)\s*\(")
+
+
+def release_of(lock):
+    if lock.startswith("AcquireSRWLock"):
+        return "ReleaseSRWLock" + lock[len("AcquireSRWLock"):]
+    if lock == "EnterCriticalSection":
+        return "LeaveCriticalSection"
+    return lock[:-len("_lock")] + "_unlock"
 CALLEE_SAVED = {"rbx", "rbp", "r12", "r13", "r14", "r15"}
 
 
@@ -324,8 +341,8 @@ def snippet(s, n=60):
 
 def op_lock_pair(src):
     m = src.masked
-    for mt in re.finditer(r"\b(\w+)_lock\s*\(", m):
-        if not src.mutable(mt.start()) or mt.group(1).endswith("_try"):
+    for mt in LOCK_CALL.finditer(m):
+        if not src.mutable(mt.start()) or mt.group(1).endswith("_try_lock"):
             continue
         f = src.func_at(mt.start())
         if not f:
@@ -336,7 +353,7 @@ def op_lock_pair(src):
         if not lock:
             continue
         unlocks = []
-        for mu in re.finditer(r"\b" + re.escape(mt.group(1)) + r"_unlock\s*\(", m[mt.end():f[2]]):
+        for mu in re.finditer(r"\b" + re.escape(release_of(mt.group(1))) + r"\s*\(", m[mt.end():f[2]]):
             q = mt.end() + mu.start()
             pq = m.index("(", q)
             if re.sub(r"\s+", "", m[pq + 1:match_paren(m, pq)]) != arg:
@@ -348,7 +365,7 @@ def op_lock_pair(src):
             continue
         edits = [(lock[0], lock[1], ";")] + [(s, e, ";") for s, e in unlocks]
         yield Mutant("lock-pair", src, mt.start(), edits,
-                     "%s_lock(%s) and its %d unlock(s) in %s() removed" % (mt.group(1), arg, len(unlocks), f[0]))
+                     "%s(%s) and its %d unlock(s) in %s() removed" % (mt.group(1), arg, len(unlocks), f[0]))
 
 
 def wait_helpers(src):
@@ -398,7 +415,7 @@ def op_while_to_if(src):
 
 
 def op_signal_dropped(src):
-    for mt in re.finditer(r"\bpthread_cond_(signal|broadcast)\s*\(", src.masked):
+    for mt in re.finditer(WAKE_CALL, src.masked):
         if not src.mutable(mt.start()):
             continue
         sp = src.stmt_span(mt.start())
@@ -408,10 +425,11 @@ def op_signal_dropped(src):
 
 
 def op_broadcast_to_signal(src):
-    for mt in re.finditer(r"\bpthread_cond_broadcast\b", src.masked):
+    for mt in re.finditer(r"\b(pthread_cond_broadcast|WakeAllConditionVariable)\b", src.masked):
         if src.mutable(mt.start()):
+            one = "pthread_cond_signal" if mt.group(1).startswith("pthread") else "WakeConditionVariable"
             yield Mutant("broadcast-to-signal", src, mt.start(),
-                         [(mt.start(), mt.end(), "pthread_cond_signal")],
+                         [(mt.start(), mt.end(), one)],
                          "broadcast -> signal: %s" % snippet(src.text[mt.start():src.masked.find(";", mt.start()) + 1]))
 
 
@@ -421,7 +439,7 @@ ASSIGN = re.compile(r"^\s*(\+\+|--)?[\w\->.\[\]]+\s*(\+\+|--|[-+*/|&^]?=(?!=)).*
 def op_signal_early(src):
     m = src.masked
     mlines = m.split("\n")
-    for mt in re.finditer(r"\bpthread_cond_(signal|broadcast)\s*\(", m):
+    for mt in re.finditer(WAKE_CALL, m):
         if not src.mutable(mt.start()):
             continue
         sp = src.stmt_span(mt.start())

@@ -163,7 +163,9 @@ for l in $labs; do
   nn=${l%%-*}; fsub="$work/forbidden-$nn"
   perfect_lab "$l" "$fsub"
   f=$(grader/tools/conf-get.sh "reference/$l/lab.conf" lab student_files | tr ' ' '\n' | grep '\.c$' | head -n1)
-  printf '__asm__(".globl tl_selftest_cheat\\ntl_selftest_cheat: call %s@PLT\\n ret");\n' "$sym" >> "$fsub/labs/$l/$f"
+  # A Windows lab's objects are PE, which has no PLT: a plain call.
+  plt=@PLT; [ "$(grader/tools/conf-get.sh "reference/$l/lab.conf" lab platform)" = windows ] && plt=
+  printf '__asm__(".globl tl_selftest_cheat\\ntl_selftest_cheat: call %s%s\\n ret");\n' "$sym" "$plt" >> "$fsub/labs/$l/$f"
   $g --kit "$root" --submission "$fsub" --lab "$nn" --stages tests --out "$fsub/out" >"$fsub/grade.log" 2>&1
   if jq -e --arg s "$sym" '.score == 0 and (.tests|length) > 0 and all(.tests[]; .output|test("forbidden call.*" + $s))' \
        "$fsub/out/results.json" >/dev/null 2>&1; then
@@ -182,6 +184,9 @@ for p in grader/tests/bugs/*.patch; do
   slug=$(cd reference && ls -d "$nn"-*/ | head -n1 | tr -d /)
   kit="$work/bug-$name"; mkdir -p "$kit/reference"
   ln -s "$root/grader" "$kit/grader"
+  # A Windows lab's cmocka source and Wine prefix (make deps) are the kit's.
+  mkdir -p "$kit/build"
+  for w in cmocka-win wine-prefix; do [ -e "build/$w" ] && ln -s "$root/build/$w" "$kit/build/$w"; done
   cp -a "reference/$slug" "$kit/reference/"; rm -rf "$kit/reference/$slug/build"
   if ! patch -s -p1 -d "$kit" <"$p" >"$kit/patch.log" 2>&1; then
     bad "planted bug $name" "the patch no longer applies: $(head -3 "$kit/patch.log")"; continue
@@ -307,7 +312,7 @@ if make -s dist >"$work/dist.log" 2>&1; then
     # the copy grades two labs, not thirteen again
     fresh=$(mktemp -d); tar -C "$fresh" -xzf build/dist/threadlab.tar.gz
     same=$(diff -rq -x hidden-tests -x build labs "$fresh/threadlab/labs" && diff -rq -x build handout "$fresh/threadlab/handout")
-    if [ -z "$same" ] && (cd "$fresh/threadlab" && TL_SELFTEST_LABS="00 02" make -s test) >"$work/dist-test.log" 2>&1; then
+    if [ -z "$same" ] && (cd "$fresh/threadlab" && TL_SELFTEST_LABS="00 02" TL_DEPS_NO_WINDOWS=1 make -s test) >"$work/dist-test.log" 2>&1; then
       ok "make dist: $(sed -n 's/^dist check: \([0-9]*\) text files, no solution text.*/no solution text in its \1 text files/p' "$work/dist.log"); a pasted solution block is caught; labs/ and handouts as here; unpacked fresh, $(grep -E '^selftest' "$work/dist-test.log" | sed 's/^selftest //')"
     else
       bad "make dist: make test in the unpacked distribution" "$same" "$(grep -A2 '^FAIL' "$work/dist-test.log" | head -8)" \
