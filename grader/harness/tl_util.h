@@ -16,7 +16,10 @@
  *   waiting           poll a condition with a deadline (tl_poll_until,
  *                     TL_WAIT_UNTIL) or until progress stalls
  *                     (TL_WAIT_PROGRESS): a hang becomes a message, and
- *                     nothing sleeps to synchronise
+ *                     nothing sleeps to synchronise; TL_FB_WAIT_* do the
+ *                     same for a test whose workers report to a failbox
+ *   threads           struct tl_thread: a pthread with a done flag the test
+ *                     can wait for under a deadline
  */
 #ifndef TL_UTIL_H
 #define TL_UTIL_H
@@ -329,5 +332,79 @@ __attribute__((unused)) static int tl_poll_until(int (*pred)(void *), void *arg,
         }                                                                     \
         wp_ok_;                                                               \
     })
+
+/* The two waits above for a test whose threads report to the failbox fb:
+ * the wait also ends once a worker has failed, and the test fails with the
+ * worker's message if one failed (whether or not the wait succeeded), else
+ * with the caller's message (printf-style, after the wait's arguments) if
+ * the wait did not succeed. Test thread only.
+ *   TL_FB_WAIT_UNTIL(fb, cond, secs, fmt, ...)
+ *   TL_FB_WAIT_PROGRESS(fb, now, target, stall, fmt, ...)               */
+#define TL_FB_WAIT_UNTIL(fb, cond, secs, ...)                                 \
+    do {                                                                      \
+        int fwu_ok_ = TL_WAIT_UNTIL((cond) || tl_fb_failed(fb), (secs));      \
+        tl_fb_report(fb);                                                     \
+        if (!fwu_ok_ || !(cond))                                              \
+            tl_fail(__VA_ARGS__);                                             \
+    } while (0)
+
+#define TL_FB_WAIT_PROGRESS(fb, now, target, stall, ...)                      \
+    do {                                                                      \
+        int fwp_ok_ = TL_WAIT_PROGRESS((now), (target), (stall));             \
+        tl_fb_report(fb);                                                     \
+        if (!fwp_ok_)                                                         \
+            tl_fail(__VA_ARGS__);                                             \
+    } while (0)
+
+/* ================================================================== */
+/* Threads the test can wait for                                       */
+/* ================================================================== */
+
+/* A pthread running fn(arg) whose `done` turns 1 (seq_cst) when fn has
+ * returned, so the test can wait for it under a deadline (TL_WAIT_UNTIL on
+ * tl_threads_done) before it joins: a hung thread becomes a message, not a
+ * test killed by its timeout. */
+struct tl_thread {
+    pthread_t tid;      /* set by tl_thread_start, joined by tl_threads_join */
+    void *(*fn)(void *);
+    void *arg;
+    atomic_int done;    /* 0 -> 1 once, by the thread, after fn returned */
+};
+
+static inline void *tl_thread_main_(void *p)
+{
+    struct tl_thread *t = p;
+    t->fn(t->arg);
+    atomic_store(&t->done, 1);
+    return NULL;
+}
+
+/* Test thread: start t running fn(arg); fails the test if the thread
+ * cannot be created. */
+static inline void tl_thread_start(struct tl_thread *t, void *(*fn)(void *), void *arg)
+{
+    t->fn = fn;
+    t->arg = arg;
+    atomic_store(&t->done, 0);
+    int rc = pthread_create(&t->tid, NULL, tl_thread_main_, t);
+    tl_check(rc == 0, "the test could not create a thread: %s", tl_ename(rc));
+}
+
+/* Any thread: 1 when all n threads of t have returned from their fn. */
+static inline int tl_threads_done(struct tl_thread *t, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!atomic_load(&t[i].done))
+            return 0;
+    return 1;
+}
+
+/* Test thread: join n threads (wait for tl_threads_done first if one may
+ * hang). */
+static inline void tl_threads_join(struct tl_thread *t, int n)
+{
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i].tid, NULL);
+}
 
 #endif

@@ -3,6 +3,7 @@
 
     mutants.py [--lab NN]... [--fast] [--jobs N] [--out DIR] [--list]
                [--only ID]... [--stages LIST] [--seed N] [--keep]
+    mutants.py --check-equivalents     (every listed equivalent id still exists)
 
 Each mutant is ONE change, at one site, to a student-owned file of a
 reference lab (lab.conf: student_files), made only inside `#ifdef SOLUTION`
@@ -665,6 +666,13 @@ def grade(slug, mu, args):
     shutil.rmtree(kit, ignore_errors=True)
     os.makedirs(os.path.join(kit, "reference"))
     os.symlink(os.path.join(ROOT, "grader"), os.path.join(kit, "grader"))
+    # What the kit builds once and every lab build reads (lab 11: cmocka
+    # built for Windows and the Wine prefix template; grader/tools/windows.sh)
+    for made in ("cmocka-win", "wine-prefix"):
+        src = os.path.join(ROOT, "build", made)
+        if os.path.isdir(src):
+            os.makedirs(os.path.join(kit, "build"), exist_ok=True)
+            os.symlink(src, os.path.join(kit, "build", made))
     shutil.copytree(os.path.join(ROOT, "reference", slug), os.path.join(kit, "reference", slug),
                     ignore=shutil.ignore_patterns("build"), symlinks=True)
     with open(os.path.join(kit, "reference", slug, mu.file), "w") as f:
@@ -773,6 +781,9 @@ def main():
     ap.add_argument("--timeout", type=int, default=900, help="seconds for one grading")
     ap.add_argument("--diff", action="store_true", help="with --list: print each diff")
     ap.add_argument("--keep", action="store_true", help="keep each mutant's kit tree")
+    ap.add_argument("--check-equivalents", action="store_true",
+                    help="only check that every id in each mutants-equivalent.txt is still generated "
+                         "(ids are file:line: an edit above a listed line moves it); grade nothing")
     args = ap.parse_args()
     args.out = os.path.abspath(args.out)
     if args.fast and not args.stages:
@@ -795,6 +806,16 @@ def main():
         if args.op:
             sel = [m for m in sel if m.op in args.op]
         plan.append((slug, muts, sel, eq))
+
+    if args.check_equivalents:
+        neq = sum(len(eq) for _, _, _, eq in plan)
+        if stale_ids:
+            print("mutants: %d of %d listed equivalent ids are no longer generated; "
+                  "`python3 grader/tools/mutants.py --lab NN --list` shows the current ones" % (stale_ids, neq),
+                  file=sys.stderr)
+            return 2
+        print("mutants: all %d listed equivalent ids of %d labs are still generated" % (neq, len(plan)))
+        return 0
 
     if args.list:
         for slug, muts, sel, eq in plan:

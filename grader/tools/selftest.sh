@@ -71,6 +71,14 @@ fi
 if grader/tools/skeletons.sh check >"$work/skel.log" 2>&1; then ok "skeletons in step with reference"
 else bad "skeletons in step with reference" "$(head -5 "$work/skel.log")" "reproduce: make check-skeletons"; fi
 
+# 2b. Every mutant listed as equivalent is still generated: ids are
+#     file:line, so an edit above a listed line moves it and its reason
+#     would be lost (found here, not at the end of an hours-long make mutants).
+if [ -f grader/tools/mutants.py ] && [ -d reference ]; then
+  if python3 grader/tools/mutants.py --check-equivalents >"$work/eqids.log" 2>&1; then ok "$(sed 's/^mutants: //' "$work/eqids.log")"
+  else bad "equivalent mutants' ids" "$(head -8 "$work/eqids.log")" "reproduce: python3 grader/tools/mutants.py --check-equivalents"; fi
+fi
+
 # Parsed, not grepped: results.json with jq, junit.xml with xmllint.
 wellformed() { # dir label
   jq -e '(.score|type=="number") and (.tests|type=="array") and

@@ -30,24 +30,13 @@ static struct tl_failbox fb = TL_FAILBOX_INIT;
 
 /* The test thread: until `cond`, or a goroutine complained; a deadline of
  * secs (stretched by tl_slow) fails with the message. */
-#define AWAIT(cond, secs, ...)                                                \
-    do {                                                                      \
-        int aw_ok_ = TL_WAIT_UNTIL((cond) || tl_fb_failed(&fb), (secs));      \
-        tl_fb_report(&fb);                                                    \
-        if (!aw_ok_ || !(cond))                                               \
-            tl_fail(__VA_ARGS__);                                             \
-    } while (0)
+#define AWAIT(cond, secs, ...) TL_FB_WAIT_UNTIL(&fb, cond, secs, __VA_ARGS__)
 
 /* The test thread: until counter `now` reaches `target`; only `stall`
  * seconds without any progress fail (a lost wakeup stops progress for
  * good, a loaded machine only slows it). */
 #define AWAIT_COUNT(now, target, stall, ...)                                  \
-    do {                                                                      \
-        int ac_ok_ = TL_WAIT_PROGRESS((now), (target), (stall));              \
-        tl_fb_report(&fb);                                                    \
-        if (!ac_ok_)                                                          \
-            tl_fail(__VA_ARGS__);                                             \
-    } while (0)
+    TL_FB_WAIT_PROGRESS(&fb, now, target, stall, __VA_ARGS__)
 
 static inline const char *gmp_hint(int e, const char *task)
 {

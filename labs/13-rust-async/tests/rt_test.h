@@ -39,23 +39,12 @@ static inline void rtt_pause_us(long us)
 
 /* Wait until cond holds (tl_util.h's TL_WAIT_UNTIL); fail with the
  * message after secs * TL_SLOW, or at once if a worker recorded a failure. */
-#define WAIT_UNTIL(cond, secs, ...)                                           \
-    do {                                                                      \
-        if (!TL_WAIT_UNTIL((cond) || tl_fb_failed(&fb), (secs)) || !(cond)) { \
-            tl_fb_report(&fb);                                                \
-            tl_fail(__VA_ARGS__);                                             \
-        }                                                                     \
-    } while (0)
+#define WAIT_UNTIL(cond, secs, ...) TL_FB_WAIT_UNTIL(&fb, cond, secs, __VA_ARGS__)
 
 /* Wait until the counter `now` reaches `target` while it keeps moving
  * (TL_WAIT_PROGRESS): only a stall of `stall` seconds fails. */
 #define WAIT_PROGRESS(now, target, stall, ...)                                \
-    do {                                                                      \
-        if (!TL_WAIT_PROGRESS((now), (target), (stall))) {                    \
-            tl_fb_report(&fb);                                                \
-            tl_fail(__VA_ARGS__);                                             \
-        }                                                                     \
-    } while (0)
+    TL_FB_WAIT_PROGRESS(&fb, now, target, stall, __VA_ARGS__)
 
 #define RT_START(rt, n)                                                       \
     do {                                                                      \

@@ -31,23 +31,12 @@ static struct tl_failbox fb = TL_FAILBOX_INIT;
 
 /* Wait until cond holds; fail with the message after HANG_SECS * TL_SLOW,
  * or at once if a worker recorded a failure. */
-#define WAIT_UNTIL(cond, ...)                                                 \
-    do {                                                                      \
-        if (!TL_WAIT_UNTIL((cond) || tl_fb_failed(&fb), HANG_SECS) || !(cond)) { \
-            tl_fb_report(&fb);                                                \
-            tl_fail(__VA_ARGS__);                                             \
-        }                                                                     \
-    } while (0)
+#define WAIT_UNTIL(cond, ...) TL_FB_WAIT_UNTIL(&fb, cond, HANG_SECS, __VA_ARGS__)
 
 /* Wait until the counter `now` reaches target while it keeps moving: only
  * a stall of HANG_SECS (x TL_SLOW) fails. */
 #define WAIT_PROGRESS(now, target, ...)                                       \
-    do {                                                                      \
-        if (!TL_WAIT_PROGRESS((now), (target), HANG_SECS)) {                  \
-            tl_fb_report(&fb);                                                \
-            tl_fail(__VA_ARGS__);                                             \
-        }                                                                     \
-    } while (0)
+    TL_FB_WAIT_PROGRESS(&fb, now, target, HANG_SECS, __VA_ARGS__)
 
 /* An init that must succeed; the skeleton's ENOSYS names the task. */
 #define SP_INIT(call, task)                                                   \
@@ -60,34 +49,12 @@ static struct tl_failbox fb = TL_FAILBOX_INIT;
                                   : "Hint: " task " in the handout.");        \
     } while (0)
 
-/* ---- threads the test can wait for with a deadline ------------------- */
-struct sthread {
-    pthread_t tid;
-    void *(*fn)(void *);
-    void *arg;
-    atomic_int done;
-};
-
-static void *sthread_main(void *p)
-{
-    struct sthread *t = p;
-    t->fn(t->arg);
-    atomic_store(&t->done, 1);
-    return NULL;
-}
-
-static inline void st_start(struct sthread *t, void *(*fn)(void *), void *arg)
-{
-    t->fn = fn;
-    t->arg = arg;
-    atomic_store(&t->done, 0);
-    int rc = pthread_create(&t->tid, NULL, sthread_main, t);
-    tl_check(rc == 0, "the test could not create a thread: %s", tl_ename(rc));
-}
+/* ---- threads the test can wait for with a deadline: struct tl_thread
+ * (tl_util.h) ---------------------------------------------------------- */
 
 /* Join n threads; fail naming `what` if one is still running after the
  * deadline (progress-based: the deadline restarts while threads finish). */
-static inline void st_join_all(struct sthread *t, int n, const char *what)
+static inline void st_join_all(struct tl_thread *t, int n, const char *what)
 {
     for (int i = 0; i < n; i++) {
         if (!TL_WAIT_UNTIL(atomic_load(&t[i].done), 3 * HANG_SECS)) {
@@ -149,10 +116,10 @@ __attribute__((unused)) static void *excl_worker(void *arg)
 
 __attribute__((unused)) static void run_exclusion(struct excl *e, int nthreads, long iters, const char *task)
 {
-    struct sthread t[8];
+    struct tl_thread t[8];
     e->iters = iters;
     for (int i = 0; i < nthreads; i++)
-        st_start(&t[i], excl_worker, e);
+        tl_thread_start(&t[i], excl_worker, e);
     WAIT_PROGRESS(atomic_load(&e->done_ops), nthreads * iters,
                   "%d threads each locking %ld times: progress stopped at %ld critical "
                   "sections. A thread sleeps or spins that nobody will ever let in. Hint: %s.",

@@ -35,8 +35,8 @@ TL_TEST(cond_signal_and_broadcast_wake_sleepers, 4, 30, "cond")
     tl_check(sp_futex_my_wakes() == k0, "signal and broadcast with nobody waiting made %lu "
              "futex wakes, expected none. Hint: " T2 ", count the waiters.",
              sp_futex_my_wakes() - k0);
-    struct sthread t[3];
-    st_start(&t[0], cv_waiter, &k);
+    struct tl_thread t[3];
+    tl_thread_start(&t[0], cv_waiter, &k);
     WAIT_UNTIL(sleeping() == 1, "a thread in sp_cond_wait should sleep in sp_futex_wait "
                "(%ld do; woke %d). Hint: " T2 ".", sleeping(), atomic_load(&k.woke));
     sp_mutex_lock(&k.m);
@@ -49,7 +49,7 @@ TL_TEST(cond_signal_and_broadcast_wake_sleepers, 4, 30, "cond")
     k.flag = 0;
     atomic_store(&k.woke, 0);
     for (int i = 0; i < 3; i++)
-        st_start(&t[i], cv_waiter, &k);
+        tl_thread_start(&t[i], cv_waiter, &k);
     WAIT_UNTIL(sleeping() == 3, "three threads in sp_cond_wait should all sleep (%ld do)",
                sleeping());
     sp_mutex_lock(&k.m);
@@ -98,9 +98,9 @@ TL_TEST(cond_no_lost_wakeup, 4, 60, "cond stress")
     tl_rng_init(&r, tl_seed());
     /* In some runs, every futex wait is late by up to 20 us. */
     sp_futex_delay_waits((long)tl_rng_below(&r, 2) * 20000);
-    struct sthread t[2];
-    st_start(&t[0], pp_player, (void *)((uintptr_t)&p | 0));
-    st_start(&t[1], pp_player, (void *)((uintptr_t)&p | 1));
+    struct tl_thread t[2];
+    tl_thread_start(&t[0], pp_player, (void *)((uintptr_t)&p | 0));
+    tl_thread_start(&t[1], pp_player, (void *)((uintptr_t)&p | 1));
     WAIT_PROGRESS(atomic_load(&p.rounds), 2 * p.n, "ping-pong stopped after %ld of %ld turns "
                   "with both players asleep: a wakeup was lost. A waiter must read seq while it "
                   "still holds the mutex, and sleep only while seq is still that value. Hint: "

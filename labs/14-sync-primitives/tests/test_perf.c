@@ -31,9 +31,9 @@ TL_TEST(perf_mutex_throughput, 0, 60, "perf slow")
         pcount++;
         sp_mutex_unlock(&pm);
     }
-    struct sthread t[2];
-    st_start(&t[0], perf_worker, NULL);
-    st_start(&t[1], perf_worker, NULL);
+    struct tl_thread t[2];
+    tl_thread_start(&t[0], perf_worker, NULL);
+    tl_thread_start(&t[1], perf_worker, NULL);
     st_join_all(t, 2, "stuck in sp_mutex_lock");
     double dt = tl_now() - t0;
     long total = solo + 2 * per_thread;

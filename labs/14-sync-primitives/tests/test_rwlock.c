@@ -13,7 +13,7 @@ static atomic_int readers_in, writers_in;
 struct actor {
     int write;
     atomic_int inside, release, order;
-    struct sthread t;
+    struct tl_thread t;
 };
 static atomic_int entries; /* order of entry, 1-based */
 
@@ -52,7 +52,7 @@ static void actor_go(struct actor *a, int write)
     atomic_store(&a->inside, 0);
     atomic_store(&a->release, 0);
     atomic_store(&a->order, 0);
-    st_start(&a->t, actor_main, a);
+    tl_thread_start(&a->t, actor_main, a);
 }
 
 /* Wait until `sleepers` threads sleep in the futex wrapper, or a has got
@@ -166,9 +166,9 @@ TL_TEST(rwlock_mix_under_stress, 3, 60, "rwlock stress")
     SP_INIT(sp_rwlock_init(&rw), T4);
     rw_per = tl_iters(20000);
     rw_seed = tl_seed();
-    struct sthread t[4];
+    struct tl_thread t[4];
     for (int i = 0; i < 4; i++)
-        st_start(&t[i], rw_mixer, (void *)(uintptr_t)(i + 1));
+        tl_thread_start(&t[i], rw_mixer, (void *)(uintptr_t)(i + 1));
     WAIT_PROGRESS(atomic_load(&rw_ops), 4 * rw_per, "readers and writers stopped after %ld of "
                   "%ld operations with %ld asleep. Hint: " T4 ".", (long)atomic_load(&rw_ops),
                   4 * rw_per, sleeping());

@@ -80,9 +80,9 @@ static void run_fifo(int use_mcs)
         sp_mcs_lock(&ff.q, &ff.nodes[0]);
     else
         sp_ticket_lock(&ff.t);
-    struct sthread th[NFIFO];
+    struct tl_thread th[NFIFO];
     for (int k = 1; k <= NFIFO; k++) {
-        st_start(&th[k - 1], fifo_arrive, (void *)(intptr_t)k);
+        tl_thread_start(&th[k - 1], fifo_arrive, (void *)(intptr_t)k);
         if (use_mcs)
             WAIT_UNTIL(atomic_load(&ff.q.tail) == &ff.nodes[k], "thread %d called sp_mcs_lock "
                        "on a held lock but its node never became the tail. Hint: " T5
@@ -139,8 +139,8 @@ static void *mcs_holder(void *arg)
 TL_TEST(mcs_unlock_waits_for_a_linking_successor, 2, 30, "mcs")
 {
     SP_INIT(sp_mcs_init(&lq), T5);
-    struct sthread h;
-    st_start(&h, mcs_holder, NULL);
+    struct tl_thread h;
+    tl_thread_start(&h, mcs_holder, NULL);
     WAIT_UNTIL(atomic_load(&holder_has_lock) == 1, "a thread could not take a free MCS lock");
     atomic_store(&late_node.next, NULL);
     atomic_store(&late_node.locked, 1);
@@ -225,11 +225,11 @@ TL_TEST(seqlock_readers_never_see_torn_values, 4, 60, "seqlock stress")
     tl_check(sp_seqlock_init(NULL) == EINVAL, "sp_seqlock_init(NULL) should return EINVAL");
     sq_writes = tl_iters(100000);
     atomic_store(&writers_left, 2);
-    struct sthread t[4];
-    st_start(&t[0], sq_writer, NULL);
-    st_start(&t[1], sq_writer, NULL);
-    st_start(&t[2], sq_reader, NULL);
-    st_start(&t[3], sq_reader, NULL);
+    struct tl_thread t[4];
+    tl_thread_start(&t[0], sq_writer, NULL);
+    tl_thread_start(&t[1], sq_writer, NULL);
+    tl_thread_start(&t[2], sq_reader, NULL);
+    tl_thread_start(&t[3], sq_reader, NULL);
     st_join_all(t, 4, "a seqlock writer or reader is stuck");
     uint64_t v = atomic_load(&words[0]);
     tl_check(v == (uint64_t)(2 * sq_writes), "two writers made %ld writes of value+1 each but "

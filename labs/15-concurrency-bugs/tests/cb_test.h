@@ -41,45 +41,7 @@ static inline void pause_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* ---- threads with a done flag ---------------------------------------- */
-
-struct worker {
-    pthread_t tid;
-    void *(*fn)(void *);
-    void *arg;
-    atomic_int done;
-};
-
-static void *worker_main(void *arg)
-{
-    struct worker *w = arg;
-    w->fn(w->arg);
-    atomic_store(&w->done, 1);
-    return NULL;
-}
-
-static inline void worker_start(struct worker *w, void *(*fn)(void *), void *arg)
-{
-    w->fn = fn;
-    w->arg = arg;
-    atomic_init(&w->done, 0);
-    int rc = pthread_create(&w->tid, NULL, worker_main, w);
-    tl_check(rc == 0, "the test could not create a thread: %s", tl_ename(rc));
-}
-
-static inline int workers_done(struct worker *w, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (!atomic_load(&w[i].done))
-            return 0;
-    return 1;
-}
-
-static inline void workers_join(struct worker *w, int n)
-{
-    for (int i = 0; i < n; i++)
-        pthread_join(w[i].tid, NULL);
-}
+/* ---- threads with a done flag: struct tl_thread (tl_util.h) -------- */
 
 /* Wait for n workers while watching the tracked mutexes: fail at once with
  * the cycle if they deadlock, or after `progress` stops moving for the hang
@@ -89,7 +51,7 @@ static inline void workers_join(struct worker *w, int n)
         char wd_msg_[512];                                                    \
         long wd_last_ = (long)(progress);                                     \
         double wd_end_ = tl_now() + hang_secs();                              \
-        while (!workers_done((w), (n))) {                                     \
+        while (!tl_threads_done((w), (n))) {                                     \
             if (tmx_find_cycle(wd_msg_, sizeof wd_msg_))                      \
                 tl_fail("%s deadlocked: %s. Nobody can let go of a lock it "  \
                         "holds until it gets the next one. Hint: handout "    \
@@ -104,7 +66,7 @@ static inline void workers_join(struct worker *w, int n)
                      "handout " task ".", (what), hang_secs());               \
             pause_ms(1);                                                      \
         }                                                                     \
-        workers_join((w), (n));                                               \
+        tl_threads_join((w), (n));                                               \
         tl_fb_report(&fb);                                                    \
     } while (0)
 

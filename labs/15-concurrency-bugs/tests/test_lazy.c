@@ -48,19 +48,19 @@ static void *reader(void *arg)
 TL_TEST(lazy_table_complete_when_seen, 4, 60, "lazy race")
 {
     lazy_primes_init(&lp);
-    struct worker w[NREADERS + 1];
+    struct tl_thread w[NREADERS + 1];
     /* Readers first: creating a thread orders it after its creator, and
      * nothing but the table itself may order the builder before them. */
     for (int i = 1; i <= NREADERS; i++)
-        worker_start(&w[i], reader, (void *)(intptr_t)i);
-    worker_start(&w[0], builder, NULL);
+        tl_thread_start(&w[i], reader, (void *)(intptr_t)i);
+    tl_thread_start(&w[0], builder, NULL);
     double end = tl_now() + 6 * hang_secs();
-    while (!workers_done(w, NREADERS + 1)) {
+    while (!tl_threads_done(w, NREADERS + 1)) {
         tl_check(tl_now() < end, "lazy_primes_get callers did not return in %.0f s. "
                  "Hint: handout " T4 ".", 6 * hang_secs());
         pause_ms(1);
     }
-    workers_join(w, NREADERS + 1);
+    tl_threads_join(w, NREADERS + 1);
     tl_fb_report(&fb);
     for (int i = 1; i <= NREADERS; i++)
         tl_check(seen[i] == seen[0] && seen[0], "lazy_primes_get returned %p to one "

@@ -171,16 +171,16 @@ TL_TEST(ld_threads_concurrently, 2, 60, "lockdep race")
 {
     tl_check(ld_init(&shared_ld) == 0, "ld_init failed");
     nest_seed = tl_seed();
-    struct worker w[4];
+    struct tl_thread w[4];
     for (int i = 0; i < 4; i++)
-        worker_start(&w[i], nester, (void *)(intptr_t)i);
+        tl_thread_start(&w[i], nester, (void *)(intptr_t)i);
     double end = tl_now() + 3 * hang_secs();
-    while (!workers_done(w, 4)) {
+    while (!tl_threads_done(w, 4)) {
         tl_check(tl_now() < end, "four threads calling lockdep did not finish in %.0f s",
                  3 * hang_secs());
         pause_ms(1);
     }
-    workers_join(w, 4);
+    tl_threads_join(w, 4);
     tl_fb_report(&fb);
     struct ld_cycle c;
     tl_expect_ok(ld_acquire(&shared_ld, 9, 3, &c), "ld_acquire(T9, 3)", T6);

@@ -48,7 +48,7 @@ static void free_kept(int n)
 /* ---- two holders, the second unref forced into the first's window ---- */
 
 static __thread int win_armed;
-static struct worker other;
+static struct tl_thread other;
 static atomic_int in_window, first_done;
 
 /* Let the other holder's whole unref run inside this one's window. */
@@ -88,14 +88,14 @@ TL_TEST(msg_last_unref_releases_once, 5, 30, "msg refcount")
     cb_set_window(unref_hook, NULL);
     atomic_store(&in_window, 0);
     atomic_store(&first_done, 0);
-    worker_start(&other, second_holder, NULL);
+    tl_thread_start(&other, second_holder, NULL);
     win_armed = 1;
     msg_unref(msgs[0]);
     win_armed = 0;
     atomic_store(&first_done, 1);
     int done = TL_WAIT_UNTIL(atomic_load(&other.done), hang_secs());
     tl_check(done, "the second holder's msg_unref did not return");
-    workers_join(&other, 1);
+    tl_threads_join(&other, 1);
     cb_set_window(NULL, NULL);
     int r = atomic_load(&released[0]) + atomic_load(&released_again);
     tl_check(r == 1, "two holders each called msg_unref once, the second while the "
@@ -167,15 +167,15 @@ TL_TEST(msg_stress_many_holders, 4, 60, "msg refcount stress")
             msg_ref(msgs[i]);
     }
     cb_set_window(widen_hook, NULL);
-    struct worker w[NHOLD];
+    struct tl_thread w[NHOLD];
     for (int i = 0; i < NHOLD; i++)
-        worker_start(&w[i], holder, (void *)(intptr_t)i);
+        tl_thread_start(&w[i], holder, (void *)(intptr_t)i);
     double end = tl_now() + 3 * hang_secs();
-    while (!workers_done(w, NHOLD)) {
+    while (!tl_threads_done(w, NHOLD)) {
         tl_check(tl_now() < end, "the holders did not finish in %.0f s", 3 * hang_secs());
         pause_ms(1);
     }
-    workers_join(w, NHOLD);
+    tl_threads_join(w, NHOLD);
     cb_set_window(NULL, NULL);
     tl_fb_report(&fb);
     int again = atomic_load(&released_again), never = 0, first = -1;

@@ -46,12 +46,12 @@ TL_TEST(polite_pair_makes_progress, 6, 60, "polite livelock")
     pp_begin(&pair, 0);
     pp_begin(&pair, 1);
     struct side s[2] = {{0, tl_iters(300)}, {1, tl_iters(300)}};
-    struct worker w[2];
+    struct tl_thread w[2];
     for (int i = 0; i < 2; i++)
-        worker_start(&w[i], side_main, &s[i]);
+        tl_thread_start(&w[i], side_main, &s[i]);
     long last_acq = 0, steps_at_acq = 0, last_steps = 0;
     double stalled_since = tl_now();
-    while (!workers_done(w, 2)) {
+    while (!tl_threads_done(w, 2)) {
         long acq = atomic_load(&pair.acquired[0]) + atomic_load(&pair.acquired[1]);
         long steps = atomic_load(&pair.steps[0]) + atomic_load(&pair.steps[1]);
         if (acq != last_acq) {
@@ -74,7 +74,7 @@ TL_TEST(polite_pair_makes_progress, 6, 60, "polite livelock")
                  "outside the stepper. Hint: handout " T2 ".", hang_secs(), acq);
         sched_yield();
     }
-    workers_join(w, 2);
+    tl_threads_join(w, 2);
     tl_fb_report(&fb);
     long acq = atomic_load(&pair.acquired[0]) + atomic_load(&pair.acquired[1]);
     tl_check(acq == s[0].rounds + s[1].rounds, "%ld acquisitions, expected %ld",

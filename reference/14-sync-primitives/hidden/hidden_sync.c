@@ -47,8 +47,8 @@ TL_TEST(hidden_mutex_trylock_in_a_contended_mix, 2, 60, "mutex stress")
     hper = tl_iters(50000);
     sp_mutex_lock(&hm);
     unsigned long w0 = sp_futex_my_waits();
-    struct sthread t[3];
-    st_start(&t[0], try_mixer, NULL);
+    struct tl_thread t[3];
+    tl_thread_start(&t[0], try_mixer, NULL);
     WAIT_UNTIL(sleeping() == 1, "a thread in sp_mutex_lock on a held mutex should sleep");
     int rc = sp_mutex_trylock(&hm);
     tl_check(rc == EBUSY, "sp_mutex_trylock of a held mutex with a sleeper returned %d (%s), "
@@ -58,8 +58,8 @@ TL_TEST(hidden_mutex_trylock_in_a_contended_mix, 2, 60, "mutex stress")
     tl_check(s == 2, "a failed trylock changed the state of a mutex with a sleeper to %u "
              "(expected 2: the sleeper still needs its wake)", s);
     sp_mutex_unlock(&hm);
-    st_start(&t[1], try_mixer, NULL);
-    st_start(&t[2], try_mixer, NULL);
+    tl_thread_start(&t[1], try_mixer, NULL);
+    tl_thread_start(&t[2], try_mixer, NULL);
     WAIT_PROGRESS(atomic_load(&hdone), 3 * hper, "lock and trylock threads stopped after %ld of "
                   "%ld sections. Hint: " T1 ".", (long)atomic_load(&hdone), 3 * hper);
     st_join_all(t, 3, "stuck in the mutex");
@@ -92,9 +92,9 @@ TL_TEST(hidden_cond_broadcast_rounds, 3, 60, "cond stress")
     SP_INIT(sp_mutex_init(&bm), T1);
     SP_INIT(sp_cond_init(&round_cv), T2);
     nrounds = tl_iters(3000);
-    struct sthread t[3];
+    struct tl_thread t[3];
     for (int i = 0; i < 3; i++)
-        st_start(&t[i], round_waiter, NULL);
+        tl_thread_start(&t[i], round_waiter, NULL);
     for (long r = 1; r <= nrounds; r++) {
         sp_mutex_lock(&bm);
         round_no = r;

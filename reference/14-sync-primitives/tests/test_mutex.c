@@ -78,9 +78,9 @@ TL_TEST(mutex_wakes_every_sleeper, 4, 30, "mutex")
     s.m = &m;
     atomic_store(&s.got, 0);
     sp_mutex_lock(&m);
-    struct sthread t[3];
+    struct tl_thread t[3];
     for (int i = 0; i < 3; i++) {
-        st_start(&t[i], sleeper_main, &s);
+        tl_thread_start(&t[i], sleeper_main, &s);
         WAIT_UNTIL(sleeping() >= i + 1, "%d thread(s) should be asleep in sp_futex_wait on a "
                    "held mutex, %ld are (and %d got the lock while the test held it). Hint: "
                    T1 ": a contended lock sleeps on the state word.", i + 1, sleeping(),

@@ -13,7 +13,7 @@ struct holder {
     struct sp_rcu_reader rd;
     atomic_int inside, release, queue_cb, queued;
     struct sp_rcu_head head;
-    struct sthread t;
+    struct tl_thread t;
 };
 static atomic_int cb_runs[2];
 
@@ -53,17 +53,17 @@ static void *synchronizer(void *arg)
 
 /* Start: A inside a read section, S in synchronize_rcu with its new epoch
  * published. */
-static void old_reader_and_grace_period(struct holder *a, struct sthread *s)
+static void old_reader_and_grace_period(struct holder *a, struct tl_thread *s)
 {
     SP_INIT(sp_rcu_init(&rcu), T7);
     tl_check(sp_rcu_init(NULL) == EINVAL && sp_rcu_register(&rcu, NULL) == EINVAL,
              "sp_rcu_init(NULL) and sp_rcu_register(r, NULL) should return EINVAL");
     atomic_store(&sync_done, 0);
-    st_start(&a->t, holder_main, a);
+    tl_thread_start(&a->t, holder_main, a);
     WAIT_UNTIL(atomic_load(&a->inside) == 1, "a reader thread could not register and enter a "
                "read section. Hint: " T7 ".");
     uint64_t e0 = atomic_load(&rcu.epoch);
-    st_start(s, synchronizer, NULL);
+    tl_thread_start(s, synchronizer, NULL);
     WAIT_UNTIL(atomic_load(&rcu.epoch) != e0 || atomic_load(&sync_done), "sp_synchronize_rcu "
                "never advanced the epoch (still %llu). Hint: " T7 ", TODO 7.6.",
                (unsigned long long)e0);
@@ -81,7 +81,7 @@ static void check_still_waiting(const char *when)
 TL_TEST(rcu_readers_never_block, 3, 30, "rcu")
 {
     static struct holder a;
-    struct sthread s;
+    struct tl_thread s;
     old_reader_and_grace_period(&a, &s);
     static struct sp_rcu_reader b;
     tl_check(sp_rcu_register(&rcu, &b) == 0, "sp_rcu_register failed");
@@ -111,11 +111,11 @@ TL_TEST(rcu_readers_never_block, 3, 30, "rcu")
 TL_TEST(rcu_grace_period_waits_only_for_older_readers, 5, 30, "rcu")
 {
     static struct holder a, b;
-    struct sthread s;
+    struct tl_thread s;
     old_reader_and_grace_period(&a, &s);
     check_still_waiting("it had just started");
     /* b enters after the grace period began: not one to wait for. */
-    st_start(&b.t, holder_main, &b);
+    tl_thread_start(&b.t, holder_main, &b);
     WAIT_UNTIL(atomic_load(&b.inside) == 1, "a new reader could not enter while "
                "sp_synchronize_rcu waited: readers never block. Hint: " T7 ".");
     check_still_waiting("a newer reader had entered");
@@ -136,9 +136,9 @@ TL_TEST(rcu_callbacks_after_grace_period, 3, 30, "rcu")
 {
     static struct holder a;
     static struct sp_rcu_head first, more[3];
-    struct sthread s;
+    struct tl_thread s;
     SP_INIT(sp_rcu_init(&rcu), T7);
-    st_start(&a.t, holder_main, &a);
+    tl_thread_start(&a.t, holder_main, &a);
     WAIT_UNTIL(atomic_load(&a.inside) == 1, "a reader thread could not register and enter a "
                "read section. Hint: " T7 ".");
     sp_call_rcu(&rcu, &first, cb_b);
@@ -146,7 +146,7 @@ TL_TEST(rcu_callbacks_after_grace_period, 3, 30, "rcu")
              "grace period. Hint: " T7 ", TODO 7.7.");
     uint64_t e0 = atomic_load(&rcu.epoch);
     atomic_store(&sync_done, 0);
-    st_start(&s, synchronizer, NULL);
+    tl_thread_start(&s, synchronizer, NULL);
     WAIT_UNTIL(atomic_load(&rcu.epoch) != e0 || atomic_load(&sync_done), "sp_synchronize_rcu "
                "never advanced the epoch. Hint: " T7 ", TODO 7.6.");
     /* The reader queues a callback from inside its section while the
@@ -235,9 +235,9 @@ TL_TEST(rcu_retired_nodes_outlive_their_readers, 3, 60, "rcu stress")
     atomic_store(&first->magic, LIVE);
     atomic_store(&current, first);
     atomic_store(&updating, 1);
-    struct sthread t[2];
-    st_start(&t[0], rcu_reader, NULL);
-    st_start(&t[1], rcu_reader, NULL);
+    struct tl_thread t[2];
+    tl_thread_start(&t[0], rcu_reader, NULL);
+    tl_thread_start(&t[1], rcu_reader, NULL);
     struct tl_rng r;
     tl_rng_init(&r, tl_seed());
     for (long i = 1; i <= n && !tl_fb_failed(&fb); i++) {

@@ -74,9 +74,9 @@ TL_TEST(sem_post_wakes_a_sleeper, 3, 30, "sem")
     static struct semcase k;
     SP_INIT(sp_sem_init(&k.s, 0), T3);
     k.per = 1;
-    struct sthread t[2];
-    st_start(&t[0], sem_taker, &k);
-    st_start(&t[1], sem_taker, &k);
+    struct tl_thread t[2];
+    tl_thread_start(&t[0], sem_taker, &k);
+    tl_thread_start(&t[1], sem_taker, &k);
     WAIT_UNTIL(sleeping() == 2, "two threads in sp_sem_wait on a count of 0 should sleep in "
                "sp_futex_wait (%ld do; %ld got a unit). Hint: " T3 ".", sleeping(),
                (long)atomic_load(&k.taken));
@@ -100,9 +100,9 @@ TL_TEST(sem_no_lost_wakeup, 4, 60, "sem stress")
     k.slots = calloc((size_t)(2 * k.per), sizeof *k.slots);
     tl_check(k.slots != NULL, "out of memory in the test");
     sp_futex_delay_waits((long)tl_rng_below(&r, 2) * 20000);
-    struct sthread t[2];
-    st_start(&t[0], sem_taker, &k);
-    st_start(&t[1], sem_taker, &k);
+    struct tl_thread t[2];
+    tl_thread_start(&t[0], sem_taker, &k);
+    tl_thread_start(&t[1], sem_taker, &k);
     for (long i = 0; i < 2 * k.per; i++) {
         k.slots[i] = i + 1;
         sp_sem_post(&k.s);
@@ -191,11 +191,11 @@ TL_TEST(barrier_phases, 4, 60, "barrier stress")
     p.arrived = calloc((size_t)p.nphases, sizeof *p.arrived);
     p.serial = calloc((size_t)p.nphases, sizeof *p.serial);
     tl_check(p.arrived && p.serial, "out of memory in the test");
-    struct sthread t[8];
+    struct tl_thread t[8];
     static struct pworker pw[8];
     for (int i = 0; i < p.n; i++) {
         pw[i] = (struct pworker){&p, i};
-        st_start(&t[i], phase_worker, &pw[i]);
+        tl_thread_start(&t[i], phase_worker, &pw[i]);
     }
     WAIT_PROGRESS(atomic_load(&p.passed), p.n * p.nphases, "%d threads through %ld barrier "
                   "phases stopped after %ld passes with %ld asleep: a phase's last arrival "

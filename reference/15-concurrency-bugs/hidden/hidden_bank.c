@@ -27,10 +27,10 @@ TL_TEST(bank_hidden_three_way_ring, 3, 30, "bank deadlock")
     tl_check(bank_init(&b, 3, 50) == 0, "bank_init failed");
     rv_setup(3);
     struct ring r[3];
-    struct worker w[3];
+    struct tl_thread w[3];
     for (int i = 0; i < 3; i++) {
         r[i] = (struct ring){&b, i, -1};
-        worker_start(&w[i], ring_main, &r[i]);
+        tl_thread_start(&w[i], ring_main, &r[i]);
     }
     WAIT_WORKERS_NO_DEADLOCK(w, 3, 0, "transfers 0 -> 1, 1 -> 2 and 2 -> 0, run at once,", T1);
     tmx_set_hook(NULL, NULL);

@@ -34,9 +34,9 @@ TL_TEST(bank_crossed_transfers_finish, 6, 30, "bank deadlock")
     /* Both threads take their first lock before either takes its second,
      * if the code lets them: the classic crossing. */
     struct xfer x[2] = {{&b, 0, 0, 1, 30, -1}, {&b, 1, 1, 0, 5, -1}};
-    struct worker w[2];
+    struct tl_thread w[2];
     for (int i = 0; i < 2; i++)
-        worker_start(&w[i], xfer_main, &x[i]);
+        tl_thread_start(&w[i], xfer_main, &x[i]);
     WAIT_WORKERS_NO_DEADLOCK(w, 2, 0, "bank_transfer(0 -> 1, 30) and bank_transfer(1 -> 0, 5), run at once,", T1);
     tmx_set_hook(NULL, NULL);
     tl_check(x[0].rc == 0 && x[1].rc == 0, "bank_transfer returned %s and %s, "
@@ -111,14 +111,14 @@ TL_TEST(bank_stress_exact_balances, 4, 60, "bank deadlock stress")
     rv_setup(2);
     uint64_t seed = tl_seed();
     static struct stress s[NTHR];
-    struct worker w[NTHR];
+    struct tl_thread w[NTHR];
     for (int i = 0; i < NTHR; i++) {
         memset(&s[i], 0, sizeof s[i]);
         s[i].b = &b;
         s[i].id = i;
         s[i].n = tl_iters(20000);
         s[i].seed = seed;
-        worker_start(&w[i], stress_main, &s[i]);
+        tl_thread_start(&w[i], stress_main, &s[i]);
     }
     WAIT_WORKERS_NO_DEADLOCK(w, NTHR, atomic_load(&transfers_done),
                              "random transfers between 6 accounts on 4 threads", T1);

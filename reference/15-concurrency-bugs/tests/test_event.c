@@ -26,8 +26,8 @@ TL_TEST(event_set_wakes_sleeper, 5, 30, "event lostwakeup")
 {
     event_init(&ev);
     tl_delay_waits(GAP_NS, 1); /* the waiter's waits, not this thread's */
-    struct worker w;
-    worker_start(&w, waiter, NULL);
+    struct tl_thread w;
+    tl_thread_start(&w, waiter, NULL);
     /* Wait until the waiter holds the mutex (it is reading `set` or in the
      * gap), then give it a moment to reach the gap. */
     double end = tl_now() + hang_secs();
@@ -52,7 +52,7 @@ TL_TEST(event_set_wakes_sleeper, 5, 30, "event lostwakeup")
              "when event_set changed set and signalled: the signal found nobody "
              "waiting, and nothing will signal again. Hint: handout " T5 ".",
              tl_now() - set_at);
-    workers_join(&w, 1);
+    tl_threads_join(&w, 1);
     /* Set already: a later wait returns at once, on this thread too. */
     event_wait(&ev);
     event_destroy(&ev);

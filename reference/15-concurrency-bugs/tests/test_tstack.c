@@ -47,8 +47,8 @@ TL_TEST(tstack_aba_forced, 5, 30, "tstack aba")
     atomic_store(&in_window, 0);
     atomic_store(&reshuffled, 0);
     cb_set_window(aba_hook, NULL);
-    struct worker w;
-    worker_start(&w, aba_popper, NULL);
+    struct tl_thread w;
+    tl_thread_start(&w, aba_popper, NULL);
     int entered = TL_WAIT_UNTIL(atomic_load(&in_window) || atomic_load(&w.done), hang_secs());
     tl_check(entered && atomic_load(&in_window), "tstack_pop never called "
              "cb_window(CB_SITE_TSTACK_POP) between reading top and its CAS; keep "
@@ -61,7 +61,7 @@ TL_TEST(tstack_aba_forced, 5, 30, "tstack aba")
     atomic_store(&reshuffled, 1);
     int done = TL_WAIT_UNTIL(atomic_load(&w.done), hang_secs());
     tl_check(done, "tstack_pop did not return");
-    workers_join(&w, 1);
+    tl_threads_join(&w, 1);
     cb_set_window(NULL, NULL);
     int next = tstack_pop(&st), last = tstack_pop(&st);
     tl_check(popped_by_thread == 0 && next == 2 && last == -1, "ABA: a pop read "
@@ -164,12 +164,12 @@ TL_TEST(tstack_stress_node_reuse, 4, 60, "tstack aba stress")
         tstack_push(&st, (unsigned)i);
     }
     cb_set_window(stress_hook, NULL);
-    struct worker w[NPOP];
+    struct tl_thread w[NPOP];
     for (int i = 0; i < NPOP; i++)
-        worker_start(&w[i], stress_popper, (void *)(intptr_t)i);
+        tl_thread_start(&w[i], stress_popper, (void *)(intptr_t)i);
     long last = -1;
     double end = tl_now() + hang_secs();
-    while (!workers_done(w, NPOP)) {
+    while (!tl_threads_done(w, NPOP)) {
         long now = 0;
         for (int i = 0; i < NPOP; i++)
             now += atomic_load(&ops[i]);
@@ -184,7 +184,7 @@ TL_TEST(tstack_stress_node_reuse, 4, 60, "tstack aba stress")
         pause_ms(1);
     }
     tl_fb_report(&fb);
-    workers_join(w, NPOP);
+    tl_threads_join(w, NPOP);
     cb_set_window(NULL, NULL);
     int seen[NNODES] = {0}, n = 0, i;
     while ((i = tstack_pop(&st)) >= 0 && n <= NNODES) {
