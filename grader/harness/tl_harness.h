@@ -136,15 +136,20 @@ unsigned tl_perturb_pick(unsigned n);
 uint64_t tl_perturb_trace(void);
 
 /* A thread preempted on its way to sleep, on demand. While ns > 0, every
- * pthread_cond_wait/timedwait (the lab's and the tests') first spins ns
- * nanoseconds, holding its mutex, as if the kernel preempted the thread
- * between its last look at the predicate and its sleep; with others_only,
- * the calling thread's own waits are exempt. Correct code cannot tell: a
- * waker that changes the predicate under the same mutex waits for it. A
- * wake made without that mutex lands in the window and is lost, so a test
- * can show a lost wakeup in every run, not once in a million.
- * tl_delay_waits(0, 0) turns it off. Works with or without TL_PERTURB. */
-void tl_delay_waits(long ns, int others_only);
+ * pthread_cond_wait/timedwait (the lab's and the tests') of the threads
+ * `who` names first spins ns nanoseconds, holding its mutex, as if the
+ * kernel preempted the thread between its last look at the predicate and
+ * its sleep: TL_DELAY_ALL every thread, TL_DELAY_OTHERS all but the caller,
+ * TL_DELAY_SELF the caller alone (the window of one waiter, without slowing
+ * the threads that wake it). Correct code cannot tell: a waker that
+ * changes the predicate under the same mutex waits for it. A wake made
+ * without that mutex lands in the window and is lost, so a test can show a
+ * lost wakeup in every run, not once in a million. tl_delay_waits(0, 0)
+ * turns it off. Works with or without TL_PERTURB. */
+#define TL_DELAY_ALL 0
+#define TL_DELAY_OTHERS 1
+#define TL_DELAY_SELF 2
+void tl_delay_waits(long ns, int who);
 
 /* ------------------------------------------------------------------ */
 /* Running code that is expected to crash or hang, in a child         */

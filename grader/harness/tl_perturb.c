@@ -122,15 +122,16 @@ unsigned long tl_perturb_count(void)
 
 /* ---------------- waiters delayed on their way to sleep ---------------- */
 
-/* relaxed, both: switches a test thread flips while no wait it cares about
- * is in progress; a wait that reads a stale value is only (un)delayed. */
+/* relaxed, all three: switches a test thread flips while no wait it cares
+ * about is in progress; a wait that reads a stale value is only (un)delayed. */
 static atomic_long wait_delay_ns;
-static atomic_ulong wait_delay_exempt; /* a pthread_t, or 0: none exempt */
+static atomic_int wait_delay_who;     /* TL_DELAY_ALL, _OTHERS or _SELF */
+static atomic_ulong wait_delay_thread; /* the pthread_t _OTHERS/_SELF name */
 
-void tl_delay_waits(long ns, int others_only)
+void tl_delay_waits(long ns, int who)
 {
-    atomic_store_explicit(&wait_delay_exempt, others_only ? (unsigned long)pthread_self() : 0,
-                          memory_order_relaxed);
+    atomic_store_explicit(&wait_delay_thread, (unsigned long)pthread_self(), memory_order_relaxed);
+    atomic_store_explicit(&wait_delay_who, who, memory_order_relaxed);
     atomic_store_explicit(&wait_delay_ns, ns > 0 ? ns : 0, memory_order_relaxed);
 }
 
@@ -139,9 +140,13 @@ static void wait_delay(void)
     long ns = atomic_load_explicit(&wait_delay_ns, memory_order_relaxed);
     if (ns <= 0)
         return;
-    unsigned long ex = atomic_load_explicit(&wait_delay_exempt, memory_order_relaxed);
-    if (ex && pthread_equal((pthread_t)ex, pthread_self()))
-        return;
+    int who = atomic_load_explicit(&wait_delay_who, memory_order_relaxed);
+    if (who != TL_DELAY_ALL) {
+        int me = pthread_equal((pthread_t)atomic_load_explicit(&wait_delay_thread, memory_order_relaxed),
+                               pthread_self());
+        if (me == (who == TL_DELAY_OTHERS))
+            return;
+    }
     double end = tl_now() + (double)ns * 1e-9;
     while (tl_now() < end)
         sched_yield(); /* not a sleep: on a CPU of its own the thread stays

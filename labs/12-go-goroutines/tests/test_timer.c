@@ -45,7 +45,7 @@ static void sl_main(void *arg)
     go_each(sl_child, SL_N);
 }
 
-TL_TEST(sleep_wakes_in_deadline_order, 2, 60, "m4")
+TL_TEST(sleep_wakes_in_deadline_order, 1, 60, "m4")
 {
     struct tl_rng rng;
     tl_rng_init(&rng, tl_seed());
@@ -257,4 +257,93 @@ TL_TEST(idle_runtime_wakes_for_a_timer, 2, 30, "m4")
              "%lu timers fired, expected >= 1. Hint: handout Task 4.2.",
              s.timers_fired);
     FINISH("idle_runtime_wakes_for_a_timer");
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers pushed and popped by every M at once: each P's M runs
+ * checkTimers in schedule while Gs on the other P (and the test thread)
+ * add timers, so the heap is shared by all of them (Go 1.14 gave each P
+ * its own heap; here there is one, under sched.lock). */
+#define TM_GS 16
+static atomic_long tm_done;      /* sleeps and afters that came back */
+static atomic_long tm_outside;   /* the test thread's gmp_after values received */
+static long tm_rounds;
+
+static void tm_sleeper(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    struct tl_rng rng;
+    tl_rng_init(&rng, tl_seed() * 31 + (uint64_t)i);
+    for (long r = 0; r < tm_rounds && !tl_fb_failed(&fb); r++) {
+        long long d = (1 + (long long)tl_rng_below(&rng, 300)) * 1000; /* 1-300 us */
+        long long t0 = now_ns();
+        if (r % 2 == 0) {
+            gmp_sleep(d);
+        } else {
+            gmp_chan *t = gmp_after(d);
+            long long fired = -1;
+            if (!t || gmp_chan_recv(t, &fired) != 1) {
+                G_FAIL("gmp_after(%lld us) on a runtime of 2 Ps: %s. Hint: "
+                       "handout Task 4.3.", d / 1000, t ? "its channel gave no "
+                       "value" : "it returned NULL");
+                return;
+            }
+            gmp_chan_free(t);
+            if (fired < t0 + d) {
+                G_FAIL("a gmp_after(%lld us) timer fired %lld ns after the "
+                       "call: a timer never fires before its time. Hint: "
+                       "handout Task 4.2.", d / 1000, fired - t0);
+                return;
+            }
+        }
+        long long t1 = now_ns();
+        if (t1 - t0 < d) {
+            G_FAIL("round %ld: a %s of %lld us came back after %lld ns. "
+                   "Hint: handout Task 4.2.", r, r % 2 ? "gmp_after" :
+                   "gmp_sleep", d / 1000, t1 - t0);
+            return;
+        }
+        atomic_fetch_add(&tm_done, 1);
+    }
+}
+
+static void tm_receiver(void *arg)
+{
+    gmp_chan *t = arg;
+    long long fired;
+    if (gmp_chan_recv(t, &fired) == 1)
+        atomic_fetch_add(&tm_outside, 1);
+    gmp_chan_free(t);
+}
+
+TL_TEST(timers_on_two_ps_fire_exactly_once, 1, 90, "m4 stress")
+{
+    tm_rounds = tl_iters(200);
+    atomic_store(&tm_done, 0);
+    atomic_store(&tm_outside, 0);
+    START(2);
+    for (int i = 0; i < TM_GS; i++)
+        GO(tm_sleeper, (void *)(intptr_t)i);
+    /* the test thread adds timers too while both Ms pop them */
+    long outside = 0;
+    for (; outside < 64 && atomic_load(&tm_done) < TM_GS * tm_rounds; outside++) {
+        gmp_chan *t = gmp_after((outside % 7 + 1) * 100 * 1000);
+        int e = errno;
+        tl_check(t != NULL, "gmp_after from the test thread returned NULL "
+                 "(errno %s). Hint: %s", tl_ename(e), gmp_hint(e, "handout Task 4.3."));
+        GO(tm_receiver, t);
+    }
+    AWAIT_COUNT(atomic_load(&tm_done), TM_GS * tm_rounds, 10,
+                "%d Gs on 2 Ps each slept or waited on gmp_after %ld times "
+                "(1-300 us each): %ld of %ld came back, then nothing for 10 "
+                "s. A timer was lost: the timer heap is shared by every M "
+                "(pushes from gmp_sleep/gmp_after, pops in checkTimers), so "
+                "each touch of it holds sched.lock. Hint: handout Tasks 4.1 "
+                "and 4.2.", TM_GS, tm_rounds, (long)atomic_load(&tm_done),
+                TM_GS * tm_rounds);
+    AWAIT(atomic_load(&tm_outside) == outside, 20,
+          "the test thread made %ld gmp_after timers (0.1-0.7 ms) while 2 Ms "
+          "ran timers; after 20 s %ld had fired. Hint: handout Task 4.2.",
+          outside, (long)atomic_load(&tm_outside));
+    FINISH("timers_on_two_ps_fire_exactly_once");
 }

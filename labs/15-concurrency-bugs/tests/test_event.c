@@ -25,7 +25,7 @@ static void *waiter(void *arg)
 TL_TEST(event_set_wakes_sleeper, 5, 30, "event lostwakeup")
 {
     event_init(&ev);
-    tl_delay_waits(GAP_NS, 1); /* the waiter's waits, not this thread's */
+    tl_delay_waits(GAP_NS, TL_DELAY_OTHERS); /* the waiter's waits, not this thread's */
     struct tl_thread w;
     tl_thread_start(&w, waiter, NULL);
     /* Wait until the waiter holds the mutex (it is reading `set` or in the

@@ -72,7 +72,7 @@ TL_TEST(go_from_a_g_wakes_a_parking_m, 2, 60, "m1 park")
     START(2);
     /* every M's idle wait now spins NAP_NS with sched.lock held before it
      * really waits: the window between "no work seen" and "asleep" */
-    tl_delay_waits(NAP_NS, 1);
+    tl_delay_waits(NAP_NS, TL_DELAY_OTHERS);
     long rounds = tl_iters(NAP_ROUNDS);
     GO(nap_echo, NULL);
     GO(nap_sender, (void *)(intptr_t)rounds);
@@ -301,7 +301,7 @@ TL_TEST(runtimes_come_and_go_under_watch, 1, 90, "m1 race")
     /* Ms linger on their way to sleep, holding sched.lock: a stop that
      * does not take that lock is missed by an M in the window, and
      * gmp_wait's join of it never returns */
-    tl_delay_waits(NAP_NS, 1);
+    tl_delay_waits(NAP_NS, TL_DELAY_OTHERS);
     for (int c = 0; c < CYCLES && !tl_fb_failed(&fb); c++) {
         START(2);
         for (int i = 0; i < 4; i++)
@@ -320,6 +320,87 @@ TL_TEST(runtimes_come_and_go_under_watch, 1, 90, "m1 race")
     tl_check(atomic_load(&watch_reads) > 0, "the watching thread never got a "
              "successful gmp_stats in %d start/wait cycles. Hint: handout Task "
              "1.7.", CYCLES);
+}
+
+/* ------------------------------------------------------------------ */
+/* The last G exits while gmp_wait is on its way to sleep              */
+/* ------------------------------------------------------------------ */
+
+#define LE_ROUNDS 300
+#define LE_NAP_NS 500000L /* gmp_wait's way to sleep, stretched */
+
+static atomic_long le_rounds_done;
+static long le_rounds;
+
+static atomic_int le_running;
+
+/* Says it runs, then exits after a random spin of 0-2 LE_NAP_NS: often
+ * inside the window where the owner saw it live and has not slept yet. */
+static void le_g(void *a)
+{
+    atomic_store(&le_running, 1);
+    double end = tl_now() + (double)(intptr_t)a * 1e-9;
+    while (tl_now() < end)
+        ;
+}
+
+/* The owner of each runtime: a thread of its own, so that the test thread
+ * can still report when a gmp_wait never returns. */
+static void *le_owner(void *a)
+{
+    (void)a;
+    struct tl_rng rng;
+    tl_rng_init(&rng, tl_seed());
+    /* this thread's waits alone (gmp_wait's) linger LE_NAP_NS holding
+     * their mutex: gmp_wait has seen one G live and is not asleep yet;
+     * the Ms run at full speed */
+    tl_delay_waits(LE_NAP_NS, TL_DELAY_SELF);
+    for (long r = 0; r < le_rounds && !tl_fb_failed(&fb); r++) {
+        if (gmp_start(1) != 0) {
+            tl_fb_fail(&fb, "gmp_start(1) failed (errno %s). Hint: handout "
+                       "Task 1.7.", tl_ename(errno));
+            return NULL;
+        }
+        atomic_store(&le_running, 0);
+        if (!gmp_go(le_g, (void *)(intptr_t)tl_rng_below(&rng, 2 * LE_NAP_NS))) {
+            tl_fb_fail(&fb, "gmp_go failed (errno %s). Hint: handout Task "
+                       "1.2.", tl_ename(errno));
+            return NULL;
+        }
+        /* the G runs (its M holds no runtime lock) before gmp_wait looks */
+        if (!TL_WAIT_UNTIL(atomic_load(&le_running), 10)) {
+            tl_fb_fail(&fb, "a G made by gmp_go from the thread that called "
+                       "gmp_start(1) did not run in 10 s. Hint: handout Tasks "
+                       "1.2 and 1.5.");
+            return NULL;
+        }
+        if (gmp_wait() != 0) {
+            tl_fb_fail(&fb, "gmp_wait failed (errno %s). Hint: handout Task "
+                       "1.7.", tl_ename(errno));
+            return NULL;
+        }
+        atomic_fetch_add(&le_rounds_done, 1);
+    }
+    return NULL;
+}
+
+TL_TEST(last_exit_wakes_gmp_wait, 1, 60, "m1 park")
+{
+    le_rounds = tl_iters(LE_ROUNDS);
+    atomic_store(&le_rounds_done, 0);
+    struct tl_thread owner;
+    tl_thread_start(&owner, le_owner, NULL);
+    int ok = TL_WAIT_PROGRESS(atomic_load(&le_rounds_done), le_rounds, 10);
+    tl_delay_waits(0, 0);
+    tl_fb_report(&fb);
+    tl_check(ok, "start, go one G, gmp_wait, %ld times: in round %ld "
+             "gmp_wait did not return for 10 s. The G had exited while "
+             "gmp_wait was between its look at `live` (1) and its sleep (this "
+             "test makes that step slow), and the wakeup went to nobody. The "
+             "last G's exit must broadcast `done` holding sched.lock, the "
+             "lock gmp_wait holds from its look to its sleep. Hint: handout "
+             "Tasks 1.5 and 1.7.", le_rounds, (long)atomic_load(&le_rounds_done) + 1);
+    tl_threads_join(&owner, 1);
 }
 
 /* ------------------------------------------------------------------ */

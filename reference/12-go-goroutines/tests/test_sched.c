@@ -367,7 +367,7 @@ static void ge_returns(void *a)
     atomic_fetch_add(&ge_done, 1);
 }
 
-TL_TEST(goexit_ends_the_g_at_once, 2, 30, "m1")
+TL_TEST(goexit_ends_the_g_at_once, 1, 30, "m1")
 {
     START(1);
     GO(ge_g, NULL);

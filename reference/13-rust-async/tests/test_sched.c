@@ -424,7 +424,7 @@ TL_TEST(spawn_while_worker_parks_is_not_lost, 2, 60, "sched park")
     RT_START(rt, 1);
     struct tl_rng rng;
     tl_rng_init(&rng, tl_seed());
-    tl_delay_waits(PARK_DELAY_NS, 1); /* the workers' waits, not this thread's */
+    tl_delay_waits(PARK_DELAY_NS, TL_DELAY_OTHERS); /* the workers' waits, not this thread's */
     long rounds = tl_iters(PARK_ROUNDS), r = 0;
     static struct now_fut nf;
     for (; r < rounds; r++) {
