@@ -12,7 +12,10 @@
 #   make bench [LAB=NN] [IMPL=labs|reference] [RUNS=N]   each lab's benchmark against its peers;
 #                                          table and plot in build/bench/<impl>/
 #   make mutants [LAB=NN] [JOBS=N]         plant one bug at a time in the reference; kill rate per lab
-#   make batch SUBMISSIONS=DIR [LAB=NN]    grade each checkout/archive in DIR: OUT/gradebook.csv, batch.json
+#   make batch SUBMISSIONS=DIR [LAB=NN]    grade each checkout/archive in DIR: OUT/gradebook.csv, batch.json,
+#                                          then the class statistics in OUT/stats/ (as make stats)
+#   make stats BATCH=DIR                   class statistics of a batch's OUT: pass rate per test, score
+#                                          histogram per lab, slow and flaky tests: DIR/stats/index.html, CSV
 #   make docker-base-image                 Debian base image by debootstrap from this host's apt mirror
 #   make docker-image [BASE=image]         the grading image (threadlab-grader)
 #   make docker-grade [SUBMISSION=DIR]     grade in a container (no network, limits); reports to OUT
@@ -21,7 +24,7 @@
 #   make test-docker                       the Docker path's own tests (image, grading, Gradescope)
 #
 # Variables: LAB (NN or NN-slug, space-separated for several), OUT (default
-# grades; batch-grades for make batch), SUBMISSION, SUBMISSIONS, SEED, JOBS
+# grades; batch-grades for make batch), SUBMISSION, SUBMISSIONS, BATCH, SEED, JOBS
 # (make batch: submissions at once), STRICT=1 (exit 1 below full marks),
 # HIDDEN=1 (make grade runs the hidden tests too, where reference/ is present).
 # Docker: IMAGE (default threadlab-grader), BASE, DOCKER_MEMORY (8g),
@@ -43,12 +46,12 @@ DOCKER_RUN = mkdir -p $(OUT) && docker run --rm --network none \
   --memory $(DOCKER_MEMORY) --memory-swap $(DOCKER_MEMORY) --pids-limit $(DOCKER_PIDS) \
   -e HOST_UID=$$(id -u) -e HOST_GID=$$(id -g) -v "$(abspath $(OUT))":/out
 
-.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout dist flake coverage mutants bench batch clean help \
+.PHONY: all deps grader grade grade-reference test skeletons check-skeletons handout dist flake coverage mutants bench batch stats clean help \
   docker-base-image docker-image docker-grade docker-grade-reference gradescope test-docker
 all: grader
 
 help:
-	@sed -n '2,25p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,/^$$/{/^#/p}' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@grader/tools/deps.sh
@@ -115,6 +118,11 @@ batch: $(if $(SUBMISSIONS),grader)
 	@[ -n "$(SUBMISSIONS)" ] || { echo "make batch: say SUBMISSIONS=DIR (one checkout or archive per student)" >&2; exit 2; }
 	@python3 grader/tools/batch.py "$(SUBMISSIONS)" --out "$(if $(filter grades,$(OUT)),batch-grades,$(OUT))" \
 	  $(foreach l,$(LAB),--lab $(l)) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS))
+	@python3 grader/tools/class_stats.py "$(if $(filter grades,$(OUT)),batch-grades,$(OUT))"
+
+stats:
+	@[ -n "$(BATCH)" ] || { echo "make stats: say BATCH=DIR (the OUT of a make batch, e.g. batch-grades)" >&2; exit 2; }
+	@python3 grader/tools/class_stats.py "$(BATCH)"
 
 flake: grader
 	@grader/tools/flake.sh $(or $(N),20) $(LAB)

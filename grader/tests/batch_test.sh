@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # batch_test.sh - test of grader/tools/batch.py on a small class: a perfect
 # student, the skeleton, a submission that does not compile, two hostile
-# archives, a stray file and a directory that is no checkout. Lab 10 only,
+# archives, a stray file and a directory that is no checkout; then the class
+# statistics of that batch (grader/tools/class_stats.py). Lab 10 only,
 # tests stage only, so it stays within a few minutes on 2 cores.
 #   grader/tests/batch_test.sh          (KEEP=1: keep the work directory)
 # Each check prints PASS/FAIL; the exit status is 0 only when all passed.
@@ -137,15 +138,20 @@ except Exception as e:
 say("grade.log kept for each graded student",
     all(os.path.isfile(os.path.join(out, "students", s, "grade.log")) for s in ("perfect", "skeleton", "broken")))
 EOF
-stray=0
-while IFS=$'\t' read -r status name why; do
-  case $status in
-    OK) ok "$name";;
-    NO) bad "$name" "${why:0:600}" "$repro";;
-    *) stray=1;;
-  esac
-done < "$work/checks.txt"
-[ $stray -eq 0 ] || bad "the checks of gradebook.csv and batch.json ran" "$(tail -n 5 "$work/checks.txt")" "$repro"
+# tally FILE WHAT REPRO: one PASS/FAIL per OK/NO line of FILE; any other line
+# means the checking script itself broke.
+tally() {
+  local status name why stray=0
+  while IFS=$'\t' read -r status name why; do
+    case $status in
+      OK) ok "$name";;
+      NO) bad "$name" "${why:0:600}" "$3";;
+      *) stray=1;;
+    esac
+  done < "$1"
+  [ $stray -eq 0 ] || bad "the checks of $2 ran" "$(tail -n 5 "$1")" "$3"
+}
+tally "$work/checks.txt" "gradebook.csv and batch.json" "$repro"
 
 # Nothing escaped the extraction directory, and none was left behind.
 escaped=$(find "$work" /tmp -maxdepth 2 -name evil.txt 2>/dev/null | head -n 3)
@@ -155,6 +161,160 @@ after=$(ls -d /tmp/tl-batch-* 2>/dev/null | sort)
 left=$(comm -13 <(echo "$before") <(echo "$after"))
 if [ -z "$left" ]; then ok "extraction directories removed"
 else bad "extraction directories removed" "$left" "$repro"; fi
+
+# Class statistics of this batch (grader/tools/class_stats.py), with figures
+# known exactly: perfect passes every test, the skeleton fails every one,
+# broken does not compile (a 0 for the lab, but no test of it ran) and the
+# four other rows are errors, in no figure. Then, on a copy of the batch,
+# one stress test of the skeleton made to fail 1 of its 3 seeded runs
+# (flaky) and an error message with markup in it (escaped in the page).
+scmd="python3 grader/tools/class_stats.py $out"
+srepro="reproduce: KEEP=1 $0   (then: cd $root && $scmd)"
+if $scmd > "$work/stats.log" 2>&1; then ok "class_stats.py exits 0"
+else bad "class_stats.py exits 0" "$(tail -n 5 "$work/stats.log")" "$srepro"; fi
+python3 - "$out" "$lab" "$work" > "$work/stats-checks.txt" 2>&1 <<'EOF'
+import csv, html.parser, json, os, shutil, subprocess, sys
+out, lab, work = sys.argv[1:4]
+sdir = os.path.join(out, "stats")
+def num(x):
+    return "%d" % x if float(x).is_integer() else ("%.2f" % x).rstrip("0")
+def say(name, good, why=""):
+    print("%s\t%s\t%s" % ("OK" if good else "NO", name, str(why).replace("\n", " ")))
+def rows_of(path):
+    try:
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f))
+    except OSError as e:
+        say("%s is written" % os.path.relpath(path, out), False, repr(e))
+        sys.exit(0)
+def results(sid):
+    return {t["name"].split("/", 1)[1]: t for t in json.load(open(os.path.join(out, "students", sid, "results.json")))["tests"]}
+tests, labs = rows_of(os.path.join(sdir, "tests.csv")), rows_of(os.path.join(sdir, "labs.csv"))
+perfect, skeleton = results("perfect"), results("skeleton")
+t = {r["test"]: r for r in tests if r["lab"] == lab}
+say("tests.csv: one row per test of %s, hidden ones too (%d in perfect's results.json)" % (lab, len(perfect)),
+    sorted(t) == sorted(perfect) and len(tests) == len(perfect),
+    "missing %s, extra %s" % (sorted(set(perfect) - set(t)), sorted(set(t) - set(perfect))))
+hidden = sorted(n for n, x in perfect.items() if x.get("visibility") != "visible")
+say("tests.csv: hidden = yes for the %d hidden tests, no for the others" % len(hidden),
+    hidden and sorted(n for n, r in t.items() if r["hidden"] == "yes") == hidden,
+    "hidden in results.json: %s" % hidden)
+both = [n for n in perfect if perfect[n]["status"] == "passed" and skeleton.get(n, {}).get("status") == "failed"]
+wrong = ["%s: students %s passed %s pass_rate %s not_built %s" % (n, r["students"], r["passed"], r["pass_rate"],
+         r["not_built"]) for n, r in t.items() if n in both and
+         (r["students"], r["passed"], r["pass_rate"], r["not_built"]) != ("2", "1", "0.5", "1")]
+say("tests.csv: a test passed by perfect and failed by the skeleton has pass rate 1/2 "
+    "(students 2, passed 1; broken as not_built 1, error rows nowhere) [%d such tests]" % len(both),
+    both and not wrong, "; ".join(wrong[:3]) or "no test passed by perfect and failed by the skeleton")
+rates = [float(r["pass_rate"]) for r in tests if r["pass_rate"] != ""]
+say("tests.csv: lowest pass rate first", rates == sorted(rates), rates[:10])
+say("tests.csv: no flaky test (perfect passed all seeded runs, the skeleton failed all)",
+    all(r["flaky"] == "0" for r in tests), [(r["test"], r["flaky"]) for r in tests if r["flaky"] != "0"])
+gb = list(csv.DictReader(open(os.path.join(out, "gradebook.csv"), newline="")))
+graded = [r for r in gb if not r["error"]]
+l = next((r for r in labs if r["lab"] == lab), {})
+bins = ["%d-%d" % (b, b + 9) for b in range(0, 90, 10)] + ["90-100"]
+hist = [int(l.get(b) or 0) for b in bins]
+say("labs.csv: %s has %d students (the graded rows), %d errors, not counted as zeros"
+    % (lab, len(graded), len(gb) - len(graded)),
+    len(labs) == 1 and l.get("students") == str(len(graded)) and l.get("errors") == str(len(gb) - len(graded)), l)
+say("labs.csv: the histogram's counts sum to the %d graded students" % len(graded), sum(hist) == len(graded), hist)
+say("labs.csv: 2 in bin 0-9 (skeleton, broken), 1 in 90-100 (perfect), nothing else; not_built 1",
+    hist == [2] + [0] * 8 + [1] and l.get("not_built") == "1", "%s not_built %s" % (hist, l.get("not_built")))
+mx = l.get("max_points")
+say("labs.csv: mean 26.67, median 0, min 0, max 80 = max_points, q1 0, q3 40",
+    mx == "80" and [l.get(k) for k in ("mean", "median", "min", "max", "q1", "q3")] == ["26.67", "0", "0", "80", "0", "40"],
+    {k: l.get(k) for k in ("max_points", "mean", "median", "min", "max", "q1", "q3")})
+
+class Page(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.svgs, self.hists, self.closed, self.scripts, self.remote, self.text = 0, 0, 0, 0, [], []
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.svgs += tag == "svg"
+        self.hists += tag == "svg" and "lab-hist" in (a.get("class") or "").split()
+        self.scripts += tag == "script"
+        self.remote += [v for k, v in attrs if k in ("src", "href") and v and ":" in v]
+    def handle_endtag(self, tag):
+        self.closed += tag == "svg"
+    def handle_data(self, d):
+        self.text.append(d)
+def page(path):
+    p = Page()
+    p.feed(open(path, encoding="utf-8").read())
+    p.close()
+    p.text = " ".join(p.text)
+    return p
+b = json.load(open(os.path.join(out, "batch.json")))
+try:
+    p = page(os.path.join(sdir, "index.html"))
+    say("index.html parses: one score histogram (svg) per lab, plus the pass-rate chart; every svg closed",
+        p.hists == len(labs) == 1 and p.svgs == 2 and p.closed == p.svgs, "%d svg (%d histograms, %d closed), %d labs"
+        % (p.svgs, p.hists, p.closed, len(labs)))
+    say("index.html: no script, nothing fetched", p.scripts == 0 and not p.remote, "%d script, %s" % (p.scripts, p.remote))
+    miss = [x for x in (b["kit_commit"], b["start"], "%d (%d graded" % (len(gb), len(graded)), hidden[0] if hidden else "?")
+            if x not in p.text]
+    say("index.html: the batch's date, kit commit, number of students, a hidden test's name", not miss, "missing %s" % miss)
+except Exception as e:
+    say("index.html parses", False, repr(e))
+
+# The copy: skeleton fails 1 of 3 seeded runs of one stress test; markup in an error.
+copy = os.path.join(work, "stats-copy")
+shutil.rmtree(copy, ignore_errors=True)
+shutil.copytree(out, copy, ignore=shutil.ignore_patterns("stats", "*.log", "*.xml"))
+rj = os.path.join(copy, "students", "skeleton", "results.json")
+res = json.load(open(rj))
+st = next((x for x in res["tests"] if "stress" in x.get("tags", [])), None)
+if st is None:
+    say("the skeleton has a stress test to make flaky", False, "no test tagged stress in %s" % rj)
+    sys.exit(0)
+st["output"] = "failed 1 of 3 seeded runs; the first failure:\n" + st["output"].split("\n", 1)[-1]
+# ... and passes other tests, up to half the lab's points and one more (41 of
+# 80, 51.25%: bin 50-59, where rounding up would say 60-69): a middle bin
+lr = next(x for x in res["extra_data"]["labs"] if x["lab"] == lab)
+easy, half = [], lr["max_score"] / 2 + 1
+for x in res["tests"]:
+    if x is not st and lr["score"] + x["max_score"] <= half:
+        x["status"], x["score"] = "passed", x["max_score"]
+        lr["score"] += x["max_score"]
+        easy.append(x["name"].split("/", 1)[1])
+json.dump(res, open(rj, "w"))
+bad_id = "<script>alert(1)</script>"
+bj = json.load(open(os.path.join(copy, "batch.json")))
+next(s for s in bj["students"] if s["error"])["error"] = bad_id
+json.dump(bj, open(os.path.join(copy, "batch.json"), "w"))
+cmd = [sys.executable, "grader/tools/class_stats.py", copy, "--out", os.path.join(copy, "s2")]
+r = subprocess.run(cmd, capture_output=True, text=True)
+if r.returncode != 0:
+    say("class_stats.py on the edited copy exits 0", False, (r.stdout + r.stderr)[-300:])
+    sys.exit(0)
+shown = "python3 grader/tools/class_stats.py %s --out %s/s2" % (copy, copy)
+name = st["name"].split("/", 1)[1]
+t2 = rows_of(os.path.join(copy, "s2", "tests.csv"))
+fl = {x["test"]: x["flaky"] for x in t2}
+say("copy: %s failing 1 of 3 seeded runs for one student makes it flaky 1, the others 0" % name,
+    fl.get(name) == "1" and sum(v != "0" for v in fl.values()) == 1,
+    "%s; %s" % ({k: v for k, v in fl.items() if v != "0" or k == name}, shown))
+k = len(t2) - len(easy)
+say("copy: the %d tests now passed by the skeleton too have pass rate 1 and come last" % len(easy),
+    easy and sorted(x["test"] for x in t2[k:]) == sorted(easy) and all(x["pass_rate"] == "1" for x in t2[k:]) and
+    all(x["pass_rate"] == "0.5" for x in t2[:k]), "rows %d-: %s; %s" % (k, [(x["test"], x["pass_rate"]) for x in t2[k - 1:k + 2]], shown))
+l2 = next((x for x in rows_of(os.path.join(copy, "s2", "labs.csv")) if x["lab"] == lab), {})
+pct = 100.0 * lr["score"] / lr["max_score"]
+want = [1] + [0] * 9
+want[min(9, int(pct // 10))] += 1
+want[9] += 1
+h2 = [int(l2.get(b) or 0) for b in bins]
+say("copy: the skeleton's %g of %g points (%g%%) moves it to bin %s" % (lr["score"], lr["max_score"], pct,
+    bins[min(9, int(pct // 10))]), h2 == want and l2.get("median") == num(lr["score"]),
+    "histogram %s, median %s; %s" % (h2, l2.get("median"), shown))
+p2 = page(os.path.join(copy, "s2", "index.html"))
+say("copy: index.html lists the flaky test and shows an error with markup as text, not as a tag",
+    name in p2.text and bad_id in p2.text and p2.scripts == 0,
+    "%d script elements, flaky test named: %s; %s" % (p2.scripts, name in p2.text, shown))
+EOF
+tally "$work/stats-checks.txt" "class_stats.py's output" "$srepro"
 
 # A regrade of the unchanged perfect student, alone in a batch, same seed.
 mkdir -p "$work/subs2"; cp -r "$subs/perfect" "$work/subs2/perfect"

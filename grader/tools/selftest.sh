@@ -60,9 +60,10 @@ else
 fi
 
 # 1c. Batch grading: a small class (perfect, skeleton, compile error,
-#     hostile archives, a stray file) into one gradebook; a regrade agrees.
+#     hostile archives, a stray file) into one gradebook; a regrade agrees;
+#     the class statistics of that batch (pass rates, histogram, page).
 if grader/tests/batch_test.sh >"$work/batch.log" 2>&1; then
-  ok "batch grading ($(grep -c '^PASS' "$work/batch.log") checks: gradebook, archives refused, regrade gives the same score)"
+  ok "batch grading ($(grep -c '^PASS' "$work/batch.log") checks: gradebook, archives refused, regrade gives the same score, class statistics)"
 else
   bad "batch grading" "$(grep -A2 '^FAIL' "$work/batch.log" | head -9)" "reproduce: grader/tests/batch_test.sh"
 fi
