@@ -270,8 +270,9 @@ static void watched_g(void *a)
     atomic_fetch_add(&watch_reads, 0);
 }
 
-/* A plain kernel thread: gmp_stats in a loop, whatever the runtime is
- * doing (the contract says any thread may call it). */
+/* A plain kernel thread: gmp_stats and gmp_set_preempt in a loop,
+ * whatever the runtime is doing (their contracts allow any thread, ESRCH
+ * when no runtime is up). */
 static void *watcher(void *a)
 {
     (void)a;
@@ -289,6 +290,14 @@ static void *watcher(void *a)
                        "(only ESRCH, before the first gmp_start, is allowed). "
                        "Hint: handout Task 1.7.", tl_ename(errno));
         }
+        /* the preemption knob too: ESRCH or the old setting (the
+           runtime turns it on at gmp_start; this only turns it on again) */
+        int old = gmp_set_preempt(1);
+        if (old == -1 ? errno != ESRCH : old != 0 && old != 1)
+            tl_fb_fail(&fb, "gmp_set_preempt(1) from another thread while "
+                       "runtimes start and stop returned %d (errno %s): "
+                       "expected 0 or 1, or -1 with ESRCH when no runtime "
+                       "is up. Hint: handout Task 7.1.", old, tl_ename(errno));
         sched_yield();
     }
     return NULL;
@@ -578,4 +587,81 @@ TL_TEST(stolen_gs_can_be_stolen_again, 1, 60, "m1 race")
         close(rs_pipe[i][0]);
         close(rs_pipe[i][1]);
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* A WaitGroup's counter moved by Gs on two Ps and by plain threads    */
+/* ------------------------------------------------------------------ */
+
+#define WC_GS 8
+#define WC_ROUNDS 2000
+
+static gmp_wg *wc_wg;
+static long wc_rounds;
+static atomic_int wc_loops_done; /* Gs and threads through their loops */
+static atomic_int wc_woke;
+
+/* +1 then -1, wc_rounds times: the counter never drops below the test's
+ * own 1, so the waiter may not wake until the test takes that away. a is
+ * non-NULL in a G (which yields now and then), NULL in a plain thread. */
+static void wc_g(void *a)
+{
+    for (long r = 0; r < wc_rounds; r++) {
+        gmp_wg_add(wc_wg, 1);
+        if (a && r % 64 == 0)
+            gmp_gosched();
+        gmp_wg_done(wc_wg);
+    }
+    atomic_fetch_add(&wc_loops_done, 1);
+}
+
+static void *wc_thread(void *a)
+{
+    wc_g(a);
+    return NULL;
+}
+
+static void wc_waiter(void *a)
+{
+    (void)a;
+    gmp_wg_wait(wc_wg);
+    atomic_store(&wc_woke, 1);
+}
+
+TL_TEST(waitgroup_counts_every_add, 1, 90, "m2 stress")
+{
+    wc_rounds = tl_iters(WC_ROUNDS);
+    atomic_store(&wc_loops_done, 0);
+    atomic_store(&wc_woke, 0);
+    START(2);
+    wc_wg = gmp_wg_new();
+    tl_check(wc_wg != NULL, "gmp_wg_new returned NULL (errno %s). Hint: %s",
+             tl_ename(errno), gmp_hint(errno, "handout Task 2.6."));
+    gmp_wg_add(wc_wg, 1); /* the test's: held until every loop is done */
+    GO(wc_waiter, NULL);
+    for (int i = 0; i < WC_GS; i++)
+        GO(wc_g, (void *)1);
+    /* gmp_wg_add is for any thread: two that are no M move it too */
+    struct tl_thread t[2];
+    for (int i = 0; i < 2; i++)
+        tl_thread_start(&t[i], wc_thread, NULL);
+    AWAIT_COUNT(atomic_load(&wc_loops_done), WC_GS + 2, 20,
+                "%d Gs on 2 Ps and 2 plain threads each did gmp_wg_add(+1) "
+                "then gmp_wg_done %ld times; %d of them finished, then "
+                "nothing for 20 s. Hint: handout Task 2.6.", WC_GS, wc_rounds,
+                atomic_load(&wc_loops_done));
+    tl_threads_join(t, 2);
+    tl_check(!atomic_load(&wc_woke), "gmp_wg_wait returned while the counter "
+             "was at least 1 all along (the test held 1; everybody else added "
+             "1 before each done): an add was lost, and the counter reached 0 "
+             "early. The counter is shared by every M and thread: each add "
+             "changes it under the WaitGroup's lock. Hint: handout Task 2.6.");
+    gmp_wg_done(wc_wg); /* now it is 0: the waiter wakes */
+    AWAIT(atomic_load(&wc_woke), 20,
+          "the counter went from 1 to 0 (the test's own gmp_wg_done after "
+          "%ld adds and dones by others) and the G in gmp_wg_wait did not "
+          "wake in 20 s: an add or done was lost and the counter is not 0. "
+          "Hint: handout Task 2.6.", (WC_GS + 2) * wc_rounds);
+    FINISH("waitgroup_counts_every_add");
+    gmp_wg_free(wc_wg);
 }

@@ -526,7 +526,7 @@ static void wg_main(void *a)
     }
 }
 
-TL_TEST(waitgroup_waits_for_all, 2, 30, "m2")
+TL_TEST(waitgroup_waits_for_all, 1, 30, "m2")
 {
     START(2);
     wg = gmp_wg_new();
