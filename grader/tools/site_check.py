@@ -217,7 +217,7 @@ def main():
 
     exe = shutil.which(a.chromium)
     if not exe:
-        problems.append(f"Chromium ({a.chromium}) is not installed: make deps installs it "
+        problems.insert(0, f"Chromium ({a.chromium}) is not installed: make deps installs it "
                         "(Debian: apt-get install chromium); the pages were not rendered")
     else:
         chrome = Chromium(exe)
