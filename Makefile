@@ -5,7 +5,10 @@
 #   make test                              the kit's own test suite
 #   make deps                              install (as root) or name the Debian packages needed
 #   make skeletons / check-skeletons       labs/ from reference/, and the check they agree
-#   make handout                           handouts to HTML in handout/build/
+#   make handout [SCREENSHOTS=DIR]         handouts to one HTML site in handout/build/, then
+#                                          checked in headless Chromium (links, rendering) with
+#                                          screenshots of the index and lab 12 (handout/build/
+#                                          screenshots/; SCREENSHOTS=handout/screenshots: the README's)
 #   make dist                              the student distribution: build/dist/threadlab/ and .tar.gz
 #   make flake [LAB=NN] [N=20]             grade the reference N times under load; failures per test
 #   make coverage [LAB=NN]                 line/branch coverage of the reference by its tests
@@ -81,6 +84,7 @@ check-skeletons:
 
 handout: deps
 	@grader/tools/handout.sh handout/build
+	@python3 grader/tools/site_check.py handout/build --handouts handout $(if $(SCREENSHOTS),--screenshots $(SCREENSHOTS))
 
 dist: deps
 	@grader/tools/dist.sh build build/dist

@@ -46,6 +46,14 @@ if [ "$image" = 0 ]; then
                       # the lab's GMP copies; standard library only, built offline
   )
 fi
+if [ "$image" = 0 ]; then
+  # make handout checks the site it builds in a browser (site_check.py); a
+  # container only grades, so neither is in the image.
+  pkgs+=(
+    chromium          # headless: every page rendered, the README's screenshots taken
+    fonts-dejavu-core # a font for the pages' text, which a bare system may lack
+  )
+fi
 if [ "$list" = 1 ]; then
   printf '%s\n' "${pkgs[@]}"
   exit 0

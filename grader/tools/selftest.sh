@@ -14,6 +14,16 @@ last=$SECONDS
 lap() { lap=$((SECONDS - last))s; last=$SECONDS; }
 ok()  { lap; echo "PASS  $1  [$lap]"; pass=$((pass + 1)); }
 bad() { lap; echo "FAIL  $1  [$lap]"; shift; for l in "$@"; do echo "      $l"; done; fail=$((fail + 1)); }
+# The handout site just built in $work/handout, checked in headless
+# Chromium (grader/tools/site_check.py): links, rendering, two screenshots.
+site_check() {
+  if python3 grader/tools/site_check.py "$work/handout" --handouts handout >"$work/site-check.log" 2>&1; then
+    ok "handout site: $(sed -n 's/^site check: \([0-9]*\) pages, \([0-9]*\) links.*/\1 pages, \2 links and sources resolve/p' "$work/site-check.log"); all render in Chromium; index and lab 12 screenshots"
+  else
+    bad "handout site (links, Chromium)" "$(grep '^FAIL' "$work/site-check.log" | head -5)" \
+        "reproduce: make handout (or python3 grader/tools/site_check.py $work/handout --handouts handout)"
+  fi
+}
 
 # The student distribution (make dist) has no reference/: its make test
 # checks what a student's copy can check, and stops there.
@@ -39,6 +49,8 @@ if [ ! -d reference ]; then
   if [ -z "${TL_SELFTEST_LABS:-}" ]; then
     if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "handouts build to HTML"
     else bad "handouts build to HTML" "$(tail -3 "$work/handout.log")" "reproduce: make handout"; fi
+    # the site in Chromium, where the student has it (make deps installs it as root)
+    if command -v chromium >/dev/null; then site_check; fi
   fi
   echo
   echo "selftest (student distribution): $pass passed, $fail failed in $((SECONDS / 60)) min $((SECONDS % 60)) s"
@@ -301,9 +313,11 @@ if [ "$npairs" -gt 0 ]; then
   fi
 fi
 
-# 6. Handouts build, each with its generated grading table.
+# 6. Handouts build, each with its generated grading table, to a site whose
+#    links all resolve and whose pages all render in headless Chromium.
 if grader/tools/handout.sh "$work/handout" >"$work/handout.log" 2>&1; then ok "handouts build to HTML"
 else bad "handouts build to HTML" "$(tail -3 "$work/handout.log")" "reproduce: make handout"; fi
+site_check
 
 # 7. make dist: the student distribution holds no solution text (and the
 #    check finds one when it is there); unpacked in a fresh directory, its
