@@ -1,53 +1,34 @@
 /*
  * peer_pthread.c - glibc's pthread_create + pthread_join against lab 01's
  * kthread_create + kthread_join (createjoin.c): the same n threads one after
- * another, the same work in each (write index + 1 in its slot, return the
- * index), the same checks. The stack is 64 KiB, the size a kthread gets by
- * default, so both map the same amount; glibc keeps the stacks of joined
- * threads in a cache and reuses them, which is part of what is measured.
+ * another, the same job in each and the same checks (bench/createjoin.h).
+ * The stack is 64 KiB, the size a kthread gets by default, so both ask for
+ * the same; glibc keeps the stacks of joined threads in a cache and reuses
+ * them (a kthread maps a fresh one each time), which is part of what is
+ * measured.
  *
  *   peer_pthread [n]    default 20000; TL_BENCH_QUICK=1: 200
  */
+#include "createjoin.h"
+
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#define STACK (64 * 1024)
-
-static long *slot;
 
 static void *work(void *arg)
 {
-    long i = (long)arg;
-    slot[i] = i + 1;
-    return arg;
-}
-
-static long now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000000000L + t.tv_nsec;
+    return cj_work((long)arg);
 }
 
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? atol(argv[1]) : 20000;
-    if (getenv("TL_BENCH_QUICK") && atoi(getenv("TL_BENCH_QUICK")))
-        n = 200;
-    if (n < 1) {
-        fprintf(stderr, "peer_pthread: n must be at least 1\n");
-        return 1;
-    }
-    slot = calloc(n, sizeof *slot);
+    long n = cj_args(argc, argv, "peer_pthread", 20000, 200);
+    cj_slots(n, "peer_pthread");
     pthread_attr_t attr;
-    if (!slot || pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, STACK)) {
-        fprintf(stderr, "peer_pthread: setup failed\n");
+    if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, 64 * 1024)) {
+        fprintf(stderr, "peer_pthread: cannot set a 64 KiB stack\n");
         return 1;
     }
-    long t0 = now_ns();
+    long t0 = cj_now_ns();
     for (long i = 0; i < n; i++) {
         pthread_t t;
         void *ret = NULL;
@@ -66,14 +47,10 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    long dt = now_ns() - t0;
+    long dt = cj_now_ns() - t0;
     pthread_attr_destroy(&attr);
-    for (long i = 0; i < n; i++)
-        if (slot[i] != i + 1) {
-            fprintf(stderr, "peer_pthread: thread #%ld left %ld in its slot, not %ld\n", i, slot[i], i + 1);
-            return 1;
-        }
-    free(slot);
+    if (cj_check(n, "peer_pthread"))
+        return 1;
     printf("tl-bench ops=%ld ns=%ld\n", n, dt);
     return 0;
 }

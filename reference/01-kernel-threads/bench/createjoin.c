@@ -2,8 +2,9 @@
  * createjoin.c - lab 01's side of `make bench`: n kernel threads made with
  * kthread_create and joined with kthread_join, one after another (create,
  * join, next). Each thread writes its index + 1 in its own slot and returns
- * its index; the program checks both, so a create that never ran the thread
- * (or a join that did not wait for it) fails the run instead of looking fast.
+ * its index (bench/createjoin.h); both are checked, so a create that never
+ * ran the thread, or a join that did not wait for it, fails the run instead
+ * of looking fast.
  *
  *   createjoin [n]      default 20000; TL_BENCH_QUICK=1: 200
  *
@@ -12,47 +13,22 @@
  * KT_DEFAULT_STACK); peer_fork.c puts a whole process (fork + waitpid) beside
  * it for scale. Only the public API of include/kt.h is used, so on the
  * skeleton (whose kthread_create returns ENOSYS) this stops with a message.
- *
- * The thread runs on a kthread: no libc in it, only a plain store.
  */
 #include "kt.h"
+#include "createjoin.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static long *slot;
 
 static void *work(kthread_t *self, void *arg)
 {
-    long i = (long)arg;
-    slot[i] = i + 1;
-    return arg;
-}
-
-static long now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000000000L + t.tv_nsec;
+    return cj_work((long)arg);
 }
 
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? atol(argv[1]) : 20000;
-    if (getenv("TL_BENCH_QUICK") && atoi(getenv("TL_BENCH_QUICK")))
-        n = 200;
-    if (n < 1) {
-        fprintf(stderr, "createjoin: n must be at least 1\n");
-        return 1;
-    }
-    slot = calloc(n, sizeof *slot);
-    if (!slot) {
-        perror("createjoin: calloc");
-        return 1;
-    }
-    long t0 = now_ns();
+    long n = cj_args(argc, argv, "createjoin", 20000, 200);
+    cj_slots(n, "createjoin");
+    long t0 = cj_now_ns();
     for (long i = 0; i < n; i++) {
         kthread_t *t;
         void *ret = NULL;
@@ -71,13 +47,9 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    long dt = now_ns() - t0;
-    for (long i = 0; i < n; i++)
-        if (slot[i] != i + 1) {
-            fprintf(stderr, "createjoin: thread #%ld left %ld in its slot, not %ld\n", i, slot[i], i + 1);
-            return 1;
-        }
-    free(slot);
+    long dt = cj_now_ns() - t0;
+    if (cj_check(n, "createjoin"))
+        return 1;
     printf("tl-bench ops=%ld ns=%ld\n", n, dt);
     return 0;
 }
