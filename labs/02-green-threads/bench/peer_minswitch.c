@@ -1,0 +1,110 @@
+/* bench/peer_minswitch.c - a floor for bench/yield.c: the least work a
+ * context switch can do on x86-64 SysV, and nothing else. tl_minswitch
+ * pushes the six callee-saved registers on the running stack, stores rsp
+ * in the old context, loads the new one's rsp, pops the six and returns on
+ * the new stack. No MXCSR or x87 control word, no scheduler, no run queue:
+ * whatever gt_yield costs above this is what those add. Two contexts hand
+ * the CPU back and forth N times each on one kernel thread, with the same
+ * turn check as yield.c; the unit of work is one switch (2N in all).
+ * Lab 04 builds it too, as the floor of its resume/yield (its lab.conf).
+ * Prints `tl-bench ops=<switches> ns=<elapsed>`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* A context is the saved stack pointer; everything else is on its stack. */
+void tl_minswitch(void **save_sp, void *load_sp);
+void tl_minswitch_start(void); /* the first return of a new context lands here */
+
+__asm__(
+    "    .text\n"
+    "    .globl tl_minswitch\n"
+    "    .type tl_minswitch, @function\n"
+    "    .p2align 4\n"
+    "tl_minswitch:\n"            /* rdi: where to save our rsp; rsi: the rsp to load */
+    "    pushq %rbp\n"
+    "    pushq %rbx\n"
+    "    pushq %r12\n"
+    "    pushq %r13\n"
+    "    pushq %r14\n"
+    "    pushq %r15\n"
+    "    movq  %rsp, (%rdi)\n"
+    "    movq  %rsi, %rsp\n"
+    "    popq  %r15\n"
+    "    popq  %r14\n"
+    "    popq  %r13\n"
+    "    popq  %r12\n"
+    "    popq  %rbx\n"
+    "    popq  %rbp\n"
+    "    ret\n"
+    "    .size tl_minswitch, .-tl_minswitch\n"
+    /* A new context's stack holds (rbx = argument, r12 = function) and this
+     * address; ret brings it here with rsp 16-aligned, so the call below
+     * enters the function as a normal call would. The function never
+     * returns: it switches away for the last time instead. */
+    "    .globl tl_minswitch_start\n"
+    "    .type tl_minswitch_start, @function\n"
+    "tl_minswitch_start:\n"
+    "    movq  %rbx, %rdi\n"
+    "    call  *%r12\n"
+    "    ud2\n"
+    "    .size tl_minswitch_start, .-tl_minswitch_start\n");
+
+static long n_rounds;
+static volatile long turn;
+static long out_of_turn;
+static void *sp[3]; /* contexts 0 and 1, and 2: main */
+
+static void pinger(long me)
+{
+    for (long i = 0; i < n_rounds; i++) {
+        if (turn != me)
+            out_of_turn++;
+        turn = 1 - me;
+        tl_minswitch(&sp[me], sp[1 - me]);
+    }
+    /* Thread 0 finishes first; thread 1 still has its last switch to make,
+     * and then goes back to main for good. */
+    if (me == 0)
+        tl_minswitch(&sp[0], sp[1]);
+    tl_minswitch(&sp[1], sp[2]);
+}
+
+/* The first frame of a context: six registers for the pops (r15 r14 r13
+ * r12 rbx rbp, lowest first), then the return address. The frame sits 8
+ * bytes below a 16-byte boundary so that rsp is 16-aligned after the ret. */
+static void *first_frame(char *stack, size_t size, void (*fn)(long), long arg)
+{
+    unsigned long top = ((unsigned long)(stack + size)) & ~15UL;
+    void **f = (void **)(top - 72);
+    f[0] = f[1] = f[2] = 0;                 /* r15 r14 r13 */
+    f[3] = (void *)fn;                      /* r12 */
+    f[4] = (void *)arg;                     /* rbx */
+    f[5] = 0;                               /* rbp */
+    f[6] = (void *)tl_minswitch_start;      /* ret */
+    return f;
+}
+
+static long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+int main(void)
+{
+    static char stacks[2][64 * 1024] __attribute__((aligned(16)));
+    n_rounds = getenv("TL_BENCH_QUICK") ? 1000 : 2000000;
+    for (long i = 0; i < 2; i++)
+        sp[i] = first_frame(stacks[i], sizeof stacks[i], pinger, i);
+    long t0 = now_ns();
+    tl_minswitch(&sp[2], sp[0]);
+    long dt = now_ns() - t0;
+    if (out_of_turn != 0) {
+        fprintf(stderr, "peer_minswitch: the two contexts did not alternate (%ld turns out of order)\n", out_of_turn);
+        return 1;
+    }
+    printf("tl-bench ops=%ld ns=%ld\n", 2 * n_rounds, dt);
+    return 0;
+}
