@@ -6,10 +6,15 @@
  * whatever gt_yield costs above this is what those add. Two contexts hand
  * the CPU back and forth N times each on one kernel thread, with the same
  * turn check as yield.c; the unit of work is one switch (2N in all).
+ * `peer_minswitch main`: the shape of lab 04's resume/yield instead, main
+ * and one context, each switching from its own call site; there the ret
+ * of every switch lands where the return-stack predictor does not expect
+ * it (in the default shape both contexts run the same loop, so it does).
  * Lab 04 builds it too, as the floor of its resume/yield (its lab.conf).
  * Prints `tl-bench ops=<switches> ns=<elapsed>`. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* A context is the saved stack pointer; everything else is on its stack. */
@@ -52,7 +57,7 @@ __asm__(
 
 static long n_rounds;
 static volatile long turn;
-static long out_of_turn;
+static long out_of_turn, finished;
 static void *sp[3]; /* contexts 0 and 1, and 2: main */
 
 static void pinger(long me)
@@ -68,6 +73,19 @@ static void pinger(long me)
     if (me == 0)
         tl_minswitch(&sp[0], sp[1]);
     tl_minswitch(&sp[1], sp[2]);
+}
+
+/* The other shape: context 0 answers main, which drives the rounds. */
+static void responder(long unused)
+{
+    for (long i = 0; i < n_rounds; i++) {
+        if (turn != 1)
+            out_of_turn++;
+        turn = 0;
+        tl_minswitch(&sp[0], sp[2]);
+    }
+    finished = 1;
+    tl_minswitch(&sp[0], sp[2]);
 }
 
 /* The first frame of a context: six registers for the pops (r15 r14 r13
@@ -92,15 +110,38 @@ static long now_ns(void)
     return t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static char stacks[2][64 * 1024] __attribute__((aligned(16)));
+    int from_main = argc > 1 && strcmp(argv[1], "main") == 0;
+    if (argc > 2 || (argc == 2 && !from_main)) {
+        fprintf(stderr, "usage: peer_minswitch [main]\n");
+        return 2;
+    }
     n_rounds = getenv("TL_BENCH_QUICK") ? 1000 : 2000000;
-    for (long i = 0; i < 2; i++)
-        sp[i] = first_frame(stacks[i], sizeof stacks[i], pinger, i);
-    long t0 = now_ns();
-    tl_minswitch(&sp[2], sp[0]);
-    long dt = now_ns() - t0;
+    long t0, dt;
+    if (from_main) {
+        sp[0] = first_frame(stacks[0], sizeof stacks[0], responder, 0);
+        t0 = now_ns();
+        for (long i = 0; i < n_rounds; i++) {
+            if (turn != 0)
+                out_of_turn++;
+            turn = 1;
+            tl_minswitch(&sp[2], sp[0]);
+        }
+        dt = now_ns() - t0;
+        tl_minswitch(&sp[2], sp[0]); /* untimed: let it finish */
+        if (!finished) {
+            fprintf(stderr, "peer_minswitch: the context did not finish after its %ld rounds\n", n_rounds);
+            return 1;
+        }
+    } else {
+        for (long i = 0; i < 2; i++)
+            sp[i] = first_frame(stacks[i], sizeof stacks[i], pinger, i);
+        t0 = now_ns();
+        tl_minswitch(&sp[2], sp[0]);
+        dt = now_ns() - t0;
+    }
     if (out_of_turn != 0) {
         fprintf(stderr, "peer_minswitch: the two contexts did not alternate (%ld turns out of order)\n", out_of_turn);
         return 1;
