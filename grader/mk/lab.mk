@@ -39,6 +39,7 @@ BENCH_PROGRAMS := $(call bconf,programs)
 BENCH_PEERS := $(call bconf,peers)
 BENCH_PKGS := $(call bconf,pkgs)
 BENCH_PEER_CFLAGS := $(call bconf,peer_cflags)
+BENCH_PEER_LDLIBS := $(call bconf,peer_ldlibs)
 BENCH_PAIRS := $(call bconf,pairs)
 BENCH_CARGO := $(call bconf,cargo)
 BENCH_GO := $(call bconf,go)
@@ -85,9 +86,17 @@ PROG_BINS := $(patsubst %.c,$(BUILD)/%,$(PROGRAMS))
 BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_PROGRAMS))
 BENCH_LDLIBS := $(foreach f,$(LAB_LDLIBS),$(if $(findstring --wrap=,$(f)),,$(f)))
 # Benchmark peers stand alone (no lab code): C with $(CC), C++ with $(CXX),
-# compiled and linked with the pkg-config packages lab.conf [bench] names.
-PEER_C_BINS := $(patsubst %.c,$(BUILD)/%,$(filter %.c,$(BENCH_PEERS)))
-PEER_CXX_BINS := $(patsubst %.cpp,$(BUILD)/%,$(filter %.cpp,$(BENCH_PEERS)))
+# compiled and linked with the pkg-config packages lab.conf [bench] names
+# and its peer_ldlibs (libraries with no pkg-config file: -lboost_context).
+# Each is built by its file name into the pairs' folder, where bench.py
+# looks programs up, so a lab may name another lab's peer without a copy:
+# lab 04's `peers = ../02-green-threads/bench/peer_minswitch.c` is built
+# into lab 04's build/plain/bench/peer_minswitch, named peer_minswitch in
+# its pairs.
+BENCH_BIN_DIR = $(BUILD)/$(dir $(BENCH_PAIRS))
+peer_bin = $(BENCH_BIN_DIR)$(basename $(notdir $(1)))
+PEER_C_BINS := $(foreach p,$(filter %.c,$(BENCH_PEERS)),$(call peer_bin,$(p)))
+PEER_CXX_BINS := $(foreach p,$(filter %.cpp,$(BENCH_PEERS)),$(call peer_bin,$(p)))
 CXX ?= g++
 # Rust peers: one Cargo project per folder, the package named as the folder,
 # built offline (its .cargo/config.toml points at Debian's crates) from a
@@ -102,7 +111,7 @@ CARGO_BINS := $(patsubst %,$(BUILD)/%,$(BENCH_CARGO))
 GO_BINS := $(patsubst %,$(BUILD)/%,$(BENCH_GO))
 GO_ENV = GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOENV=off GOWORK=off CGO_ENABLED=0 \
   GOCACHE=$(abspath $(BUILD))/go/cache GOPATH=$(abspath $(BUILD))/go/path
-PEER_FLAGS = -O2 -g -pthread $(BENCH_PEER_CFLAGS)
+PEER_FLAGS = -O2 -g -pthread $(if $(filter 1,$(SOLUTION)),-DSOLUTION) $(BENCH_PEER_CFLAGS)
 PKG_FLAGS = flags=; [ -z "$(BENCH_PKGS)" ] || flags=$$(pkg-config --cflags --libs $(BENCH_PKGS) 2>&1) || { \
   echo "bench: the peers need the Debian packages behind pkg-config '$(BENCH_PKGS)': run make deps ($$flags)"; exit 1; }
 MODULE_SOS := $(foreach m,$(MODULES),$(BUILD)/$(dir $(m))lib$(basename $(notdir $(m))).so)
@@ -148,13 +157,19 @@ $(BUILD)/$(dir $(1))lib$(basename $(notdir $(1))).so: $(1)
 endef
 $(foreach m,$(MODULES),$(eval $(call tl_module_rule,$(m))))
 
-$(if $(PEER_C_BINS),$(PEER_C_BINS)): $(BUILD)/%: %.c
-	@mkdir -p $(dir $@)
-	@$(PKG_FLAGS); echo "$(CC) $(PEER_FLAGS) $< $$flags -o $@"; $(CC) -std=gnu11 $(WARN) $(PEER_FLAGS) $< $$flags -o $@
-
-$(if $(PEER_CXX_BINS),$(PEER_CXX_BINS)): $(BUILD)/%: %.cpp
-	@mkdir -p $(dir $@)
-	@$(PKG_FLAGS); echo "$(CXX) $(PEER_FLAGS) $< $$flags -o $@"; $(CXX) -std=gnu++17 $(WARN) $(PEER_FLAGS) $< $$flags -o $@
+# $(1): the peer's source; $(2): the compiler variable (CC or CXX); $(3): its -std
+# A peer is rebuilt when a header beside it changes (the work it shares
+# with our program: bench/work.h, bench/qsort_work.h); the reference's
+# peers see -DSOLUTION, so a peer that is a lab's answer written out
+# (lab 02's minimal switch) ships to students as a stub.
+define tl_peer_rule
+$(call peer_bin,$(1)): $(1) $(wildcard $(dir $(1))*.h)
+	@mkdir -p $$(dir $$@)
+	@$$(PKG_FLAGS); echo "$$($(2)) $$(PEER_FLAGS) $$< $$$$flags $$(BENCH_PEER_LDLIBS) -o $$@"; \
+	  $$($(2)) -std=$(3) $$(WARN) $$(PEER_FLAGS) $$< $$$$flags $$(BENCH_PEER_LDLIBS) -o $$@
+endef
+$(foreach p,$(filter %.c,$(BENCH_PEERS)),$(eval $(call tl_peer_rule,$(p),CC,gnu11)))
+$(foreach p,$(filter %.cpp,$(BENCH_PEERS)),$(eval $(call tl_peer_rule,$(p),CXX,gnu++17)))
 
 define tl_cargo_rule
 $(BUILD)/$(1): $(1)/Cargo.toml $(wildcard $(1)/src/*.rs) $(wildcard $(1)/.cargo/*)
@@ -181,7 +196,7 @@ bench-build: $(BENCH_BINS) $(PEER_C_BINS) $(PEER_CXX_BINS) $(CARGO_BINS) $(GO_BI
 	@test -n "$(BENCH_PAIRS)" || { echo "$(LAB_SLUG) has no benchmark (lab.conf [bench])"; exit 2; }
 
 bench: bench-build
-	@python3 $(TL_ROOT)/grader/tools/bench.py --bin $(BUILD)/$(dir $(BENCH_PAIRS)) --pairs $(BENCH_PAIRS) \
+	@python3 $(TL_ROOT)/grader/tools/bench.py --bin $(BENCH_BIN_DIR) --pairs $(BENCH_PAIRS) \
 	  --lab $(LAB_SLUG) --json $(or $(BENCH_JSON),$(BUILD)/bench.json) $(if $(RUNS),--runs $(RUNS)) $(if $(filter 1,$(QUICK)),--quick)
 
 report: $(PROG_BINS)

@@ -116,8 +116,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
     } else if (!strcmp(section, "bench")) {
         /* Read by lab.mk's bench rule; the grader never runs benchmarks. */
         if (strcmp(key, "programs") && strcmp(key, "peers") && strcmp(key, "pkgs") &&
-            strcmp(key, "peer_cflags") && strcmp(key, "pairs") && strcmp(key, "cargo") &&
-            strcmp(key, "go")) {
+            strcmp(key, "peer_cflags") && strcmp(key, "peer_ldlibs") && strcmp(key, "pairs") &&
+            strcmp(key, "cargo") && strcmp(key, "go")) {
             char *m = xasprintf("[bench]: unknown key '%s'", key); set_error(l, m); free(m);
         }
     } else if (!strcmp(section, "race")) {

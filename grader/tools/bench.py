@@ -9,7 +9,9 @@ at or under (1.5: at most half as slow again; 0.05: at least 20x faster).
 Program names are looked up in DIR; `#` starts a comment. Every program
 does a fixed amount of counted work and prints one line on stdout,
 `tl-bench ops=<units done> ns=<elapsed ns of the measured part>`, and exits
-non-zero if its own answer is wrong.
+non-zero if its own answer is wrong. Exit status 77 (automake's "skipped")
+means the program is not there to run: a reference-only peer in the student
+kit, whose stub says why on stderr; the pair is reported as skipped.
 
 The two sides of a pair run alternately (A B A B ...), after one warm-up run
 each, so that whatever else the machine is doing falls on both alike. For
@@ -31,6 +33,11 @@ import subprocess
 import sys
 
 LINE = re.compile(r"^tl-bench ops=(\d+) ns=(\d+)\s*$")
+SKIP = 77
+
+
+class Skipped(Exception):
+    """A program that exited SKIP: not run here, and not a failure."""
 TARGET = re.compile(r"^target\s*<=\s*([0-9]*\.?[0-9]+)$")
 
 
@@ -46,6 +53,8 @@ def run_once(bindir, cmd, env, timeout):
         raise RuntimeError(f"`{cmd}` ran over {timeout} s")
     found = [LINE.match(l) for l in p.stdout.splitlines()]
     found = [m for m in found if m]
+    if p.returncode == SKIP:
+        raise Skipped((p.stderr.strip().splitlines() or [f"`{cmd}` skipped itself"])[-1])
     if p.returncode != 0 or len(found) != 1:
         why = (p.stderr.strip().splitlines() or ["(nothing on stderr)"])[-3:]
         raise RuntimeError(f"`{cmd}` exited {p.returncode} with {len(found)} tl-bench lines: " + " / ".join(why))
@@ -114,6 +123,10 @@ def main():
                     per_op, ops = run_once(a.bin, cmd, env, timeout)
                     if i >= warm:
                         sides[side].append(per_op)
+        except Skipped as e:
+            print(f"{label[:w]:{w}} skipped: {e}")
+            results.append({"pair": label, "ours": ours, "peer": peer, "target": target, "skipped": str(e)})
+            continue
         except RuntimeError as e:
             failed += 1
             print(f"{label[:w]:{w}} FAILED: {e}")

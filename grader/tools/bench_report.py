@@ -74,7 +74,7 @@ def rows_of(path):
             "peer_ns": p.get("median_peer"), "peer_min": min(q) if q else None,
             "peer_max": max(q) if q else None,
             "ratio": p.get("ratio"), "target": p.get("target"), "met": p.get("met"),
-            "error": p.get("error"),
+            "error": p.get("error"), "skipped": p.get("skipped"),
         })
     return out
 
@@ -82,6 +82,8 @@ def rows_of(path):
 def verdict(r):
     if r["error"]:
         return "failed: " + r["error"][:60]
+    if r.get("skipped"):
+        return "skipped: " + r["skipped"][:60]
     if r["target"] is None:
         return ""
     return ("met" if r["met"] else "**missed**") + f" (<= {r['target']:g})"
@@ -91,7 +93,7 @@ def table(rows):
     lines = ["| lab | pair | ours / unit (min-max) | peer / unit (min-max) | ours/peer | target |",
              "|---|---|---|---|---|---|"]
     for r in rows:
-        if r["error"]:
+        if r["error"] or r.get("skipped"):
             lines.append(f"| {r['lab']} | {r['pair']} | | | | {verdict(r)} |")
             continue
         lines.append(f"| {r['lab']} | {r['pair']} | {fmt_ns(r['ours_ns'])} "
@@ -161,7 +163,7 @@ def main():
     with open(os.path.join(a.dir, "results.json"), "w") as f:
         json.dump({"measured": when, "impl": a.impl, "machine": m, "pairs": rows}, f, indent=1)
     cols = ["lab", "pair", "ours_ns", "ours_min", "ours_max", "peer_ns", "peer_min", "peer_max",
-            "ratio", "target", "met", "quick", "runs", "error"]
+            "ratio", "target", "met", "quick", "runs", "error", "skipped"]
     with open(os.path.join(a.dir, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()

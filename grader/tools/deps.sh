@@ -39,6 +39,8 @@ if [ "$image" = 0 ]; then
     libglib2.0-dev    # lab 08's peer: GLib's GThreadPool
     libtbb-dev        # lab 09's peer: oneTBB's task_group (libgomp, OpenMP tasks, comes with gcc)
     libuv1-dev        # lab 05's peer: libuv's event loop
+    libboost-context-dev # labs 02 and 04's peer: Boost.Context's fiber, a switch
+                      # library in hand-written assembly (no pkg-config: -lboost_context)
     cargo             # lab 13's peer, Tokio, is Rust: built offline from Debian's crates
     librust-tokio-dev # (its features, librust-tokio+net-dev and so on, are virtual
                       # packages it provides, their crates among its dependencies)
