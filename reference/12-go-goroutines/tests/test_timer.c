@@ -204,7 +204,7 @@ static void af_main(void *arg)
     atomic_store(&af_step, 3);
 }
 
-TL_TEST(after_times_out_a_select, 2, 30, "m4")
+TL_TEST(after_times_out_a_select, 1, 30, "m4")
 {
     START(2);
     af_outside_t0 = now_ns();
@@ -346,4 +346,80 @@ TL_TEST(timers_on_two_ps_fire_exactly_once, 1, 90, "m4 stress")
           "ran timers; after 20 s %ld had fired. Hint: handout Task 4.2.",
           outside, (long)atomic_load(&tm_outside));
     FINISH("timers_on_two_ps_fire_exactly_once");
+}
+
+/* ------------------------------------------------------------------ */
+/* The heap's order, read from the times the timers fired: exact.
+ * A gmp_after timer sends the time checkTimers read before it popped it,
+ * and checkTimers pops in deadline order while the earliest is due, so if
+ * A's deadline is surely before B's, A cannot carry a later firing time
+ * than B. "Surely": the runtime reads the clock inside gmp_after, so the
+ * test only knows each deadline within [clock before the call, clock
+ * after] + d; a pair counts only when A's interval ends before B's
+ * begins. No tolerance, no verdict from how late anything was. */
+#define HO_N 256
+static gmp_chan *ho_chan[HO_N];
+static long long ho_d[HO_N], ho_lo[HO_N], ho_hi[HO_N], ho_fired[HO_N];
+static atomic_int ho_got;
+
+static void ho_receiver(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < HO_N; i++) {
+        if (gmp_chan_recv(ho_chan[i], &ho_fired[i]) != 1) {
+            G_FAIL("timer %d's gmp_after channel gave no value. Hint: handout "
+                   "Task 4.3.", i);
+            return;
+        }
+        atomic_fetch_add(&ho_got, 1); /* publishes ho_fired[i] */
+    }
+}
+
+TL_TEST(after_fires_in_deadline_order, 1, 60, "m4")
+{
+    struct tl_rng rng;
+    tl_rng_init(&rng, tl_seed());
+    atomic_store(&ho_got, 0);
+    START(1);
+    /* random durations, made in random order: the first half 1-60 ms
+     * apart, the second half crowded into 30-32 ms, so that many are due
+     * at once and one look at the heap pops dozens of them */
+    for (int i = 0; i < HO_N; i++) {
+        long long d = i < HO_N / 2 ? (1 + (long long)tl_rng_below(&rng, 60)) * MS
+                                   : 30 * MS + (long long)tl_rng_below(&rng, 2000) * 1000;
+        ho_d[i] = d;
+        ho_lo[i] = now_ns() + d;
+        ho_chan[i] = gmp_after(d);
+        ho_hi[i] = now_ns() + d;
+        int e = errno;
+        tl_check(ho_chan[i] != NULL, "gmp_after returned NULL (errno %s). "
+                 "Hint: %s", tl_ename(e), gmp_hint(e, "handout Task 4.3."));
+    }
+    GO(ho_receiver, NULL);
+    AWAIT_COUNT(atomic_load(&ho_got), HO_N, 10,
+                "%d gmp_after timers of 1-60 ms: %d fired, then none for 10 s. "
+                "Hint: handout Tasks 4.2 and 4.3.", HO_N, atomic_load(&ho_got));
+    for (int i = 0; i < HO_N; i++)
+        tl_check(ho_fired[i] >= ho_lo[i], "timer %d (%lld us) fired %lld us "
+                 "before its deadline: a timer runs once now >= when. Hint: "
+                 "handout Task 4.2.", i, ho_d[i] / 1000,
+                 (ho_lo[i] - ho_fired[i]) / 1000);
+    for (int a = 0; a < HO_N; a++)
+        for (int b = 0; b < HO_N; b++)
+            if (ho_hi[a] < ho_lo[b])
+                tl_check(ho_fired[a] <= ho_fired[b],
+                         "timer %d was due before timer %d (by at least %.3f "
+                         "ms) but fired %.3f ms AFTER it: checkTimers took a "
+                         "later deadline off the heap while an earlier one "
+                         "was still in it. The heap is out of order: after a "
+                         "pop, the last element sifts down from the root, "
+                         "swapping with its smaller child while that child is "
+                         "earlier, children of i at 2i+1 and 2i+2 (< ntimers); "
+                         "a push sifts up. Replay with the seed above. Hint: "
+                         "handout Task 4.2.", a, b,
+                         (double)(ho_lo[b] - ho_hi[a]) / MS,
+                         (double)(ho_fired[a] - ho_fired[b]) / MS);
+    FINISH("after_fires_in_deadline_order");
+    for (int i = 0; i < HO_N; i++)
+        gmp_chan_free(ho_chan[i]);
 }
