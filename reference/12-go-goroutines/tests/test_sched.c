@@ -538,4 +538,8 @@ TL_TEST(api_errors, 1, 30, "m1")
     STATS(s);
     tl_check(s.spawned == 0, "failed gmp_go calls counted %lu spawns. Hint: "
              "handout Task 1.2.", s.spawned);
+    /* the top of the range is in it: GMP_MAXPROCS Ps, each with its M */
+    START(GMP_MAXPROCS);
+    GO(nop_g, NULL);
+    FINISH("api_errors (gmp_start(GMP_MAXPROCS))");
 }
