@@ -345,18 +345,26 @@ TL_TEST(select_both_ends_exactly_once, 2, 90, "m3 stress")
 static gmp_chan *wide_c[WIDE];
 static atomic_int wide_done;
 
+/* Case i's channel: a permutation (37 is prime to 64), so the cases are
+ * not in the order of the channels' addresses and lockorder must sort. */
+static int wide_of(int i)
+{
+    return (i * 37) % WIDE;
+}
+
 /* Every channel holds one value: 64 blocking selects must take each of
- * them exactly once, then a 65-case select is refused. */
+ * them exactly once, then a 65-case select is refused, then a select that
+ * names one channel twice takes its value once (lockorder locks it once). */
 static void wide_g(void *a)
 {
     (void)a;
     struct gmp_case cs[WIDE + 1];
     long got[WIDE], seen[WIDE] = {0};
     for (int i = 0; i < WIDE; i++)
-        cs[i] = (struct gmp_case){.c = wide_c[i], .dir = GMP_RECV, .elem = &got[i]};
+        cs[i] = (struct gmp_case){.c = wide_c[wide_of(i)], .dir = GMP_RECV, .elem = &got[i]};
     for (int round = 0; round < WIDE; round++) {
         int k = gmp_select(cs, WIDE, 1);
-        if (k < 0 || k >= WIDE || !cs[k].ok || got[k] != 1000 + k || seen[k]++) {
+        if (k < 0 || k >= WIDE || !cs[k].ok || got[k] != 1000 + wide_of(k) || seen[k]++) {
             G_FAIL("round %d of a %d-case select over channels holding one "
                    "value each: returned %d (ok %d, value %ld, case taken "
                    "before: %s). Each ready case once, its own value. Hint: "
@@ -371,6 +379,17 @@ static void wide_g(void *a)
     if (!tl_fb_failed(&fb) && (gmp_select(cs, WIDE + 1, 0) != -1 || errno != EINVAL))
         G_FAIL("gmp_select with %d cases must fail with EINVAL (1..%d); errno %s. "
                "Hint: handout Task 3.1.", WIDE + 1, WIDE, tl_ename(errno));
+    long v = 7, w[2] = {-1, -1};
+    gmp_chan_send(wide_c[5], &v); /* cap 1, empty: does not block */
+    struct gmp_case twice[2] = {{.c = wide_c[5], .dir = GMP_RECV, .elem = &w[0]},
+                                {.c = wide_c[5], .dir = GMP_RECV, .elem = &w[1]}};
+    int k = tl_fb_failed(&fb) ? 0 : gmp_select(twice, 2, 1);
+    if (!tl_fb_failed(&fb) && (k < 0 || k > 1 || w[k] != 7 || w[1 - k] != -1))
+        G_FAIL("a select whose two cases receive from the SAME channel (holding "
+               "7) returned case %d with values %ld and %ld: one case gets the "
+               "value once. lockorder sorts the channels by address and locks "
+               "a channel named twice only once. Hint: handout Task 3.1.", k,
+               w[0], w[1]);
     atomic_store(&wide_done, 1);
 }
 
@@ -391,7 +410,10 @@ TL_TEST(select_over_sixty_four_channels, 1, 30, "m3")
     }
     GO(wide_g, NULL);
     AWAIT(atomic_load(&wide_done), 20, "a G selecting over %d ready channels "
-          "did not finish in 20 s. Hint: handout Task 3.1.", WIDE);
+          "(cases not in address order), then over one channel named twice, "
+          "did not finish in 20 s: a select that locks a channel twice, or "
+          "not in one global order, deadlocks. Hint: handout Task 3.1 "
+          "(lockorder).", WIDE);
     FINISH("select_over_sixty_four_channels");
     for (int i = 0; i < WIDE; i++)
         gmp_chan_free(wide_c[i]);
