@@ -366,8 +366,9 @@ static void *le_owner(void *a)
     tl_delay_waits(LE_NAP_NS, TL_DELAY_SELF);
     for (long r = 0; r < le_rounds && !tl_fb_failed(&fb); r++) {
         if (gmp_start(1) != 0) {
-            tl_fb_fail(&fb, "gmp_start(1) failed (errno %s). Hint: handout "
-                       "Task 1.7.", tl_ename(errno));
+            int e = errno;
+            tl_fb_fail(&fb, "gmp_start(1) failed (errno %s). Hint: %s",
+                       tl_ename(e), gmp_hint(e, "handout Task 1.7."));
             return NULL;
         }
         atomic_store(&le_running, 0);
