@@ -14,6 +14,7 @@
 #include "tl_util.h"
 #include "gmp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -22,6 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 
 static struct tl_failbox fb = TL_FAILBOX_INIT;
 
@@ -89,6 +94,116 @@ static inline long live_gs(void)
 #define STATS(s)                                                              \
     tl_check(gmp_stats(&(s)) == 0, "gmp_stats failed (errno %s). Hint: %s",  \
              tl_ename(errno), gmp_hint(errno, "handout Task 1.7."))
+
+/* ------------------------------------------------------------------ */
+/* Fault injection, and the bytes mapped through mmap                 */
+/* ------------------------------------------------------------------ */
+
+/* lab.conf links every test with -Wl,--wrap= for the calls below, so the
+ * runtime's own calls come here first. They go straight through unless
+ * tl_fault_after(n) (tl_util.h) armed a fault on THIS kernel thread: then
+ * the n-th of them fails once, as the real call can (ENOMEM; EAGAIN for
+ * pthread_create). mmap and munmap also keep a count of the bytes mapped
+ * through them: valgrind does not follow mmap, so a stack that is never
+ * unmapped shows only there. */
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int __real_munmap(void *addr, size_t len);
+int __real_mprotect(void *addr, size_t len, int prot);
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __real_epoll_create1(int flags);
+int __real_eventfd(unsigned int initval, int flags);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int __wrap_munmap(void *addr, size_t len);
+int __wrap_mprotect(void *addr, size_t len, int prot);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_epoll_create1(int flags);
+int __wrap_eventfd(unsigned int initval, int flags);
+
+/* Bytes mapped by mmap minus bytes unmapped by munmap, whole pages (any
+ * thread; relaxed: the test reads it once every thread that mapped has
+ * been joined by gmp_wait). */
+static atomic_long mapped_bytes;
+
+static inline long page_round(size_t len)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    return (long)((len + pg - 1) / pg * pg);
+}
+
+void *__wrap_malloc(size_t size)
+{
+    return tl_fault_errno(ENOMEM) ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return tl_fault_errno(ENOMEM) ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    return tl_fault_errno(ENOMEM) ? NULL : __real_realloc(p, size);
+}
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (tl_fault_errno(ENOMEM))
+        return MAP_FAILED;
+    void *r = __real_mmap(addr, len, prot, flags, fd, off);
+    if (r != MAP_FAILED)
+        atomic_fetch_add_explicit(&mapped_bytes, page_round(len), memory_order_relaxed);
+    return r;
+}
+
+int __wrap_munmap(void *addr, size_t len)
+{
+    int r = __real_munmap(addr, len);
+    if (r == 0)
+        atomic_fetch_sub_explicit(&mapped_bytes, page_round(len), memory_order_relaxed);
+    return r;
+}
+
+int __wrap_mprotect(void *addr, size_t len, int prot)
+{
+    return tl_fault_errno(ENOMEM) ? -1 : __real_mprotect(addr, len, prot);
+}
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+    return tl_fault_now() ? EAGAIN : __real_pthread_create(t, a, fn, arg);
+}
+
+int __wrap_epoll_create1(int flags)
+{
+    return tl_fault_errno(ENOMEM) ? -1 : __real_epoll_create1(flags);
+}
+
+int __wrap_eventfd(unsigned int initval, int flags)
+{
+    return tl_fault_errno(ENOMEM) ? -1 : __real_eventfd(initval, flags);
+}
+
+/* Open file descriptors of this process (entries of /proc/self/fd, less
+ * the one reading it); -1 if it cannot be read. */
+__attribute__((unused)) static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1;
+}
 
 /* A goroutine's deadline: 1 once `secs` (times tl_slow) passed since the
  * first call with *t0 == 0. Ends loops that a broken runtime never ends. */

@@ -74,7 +74,7 @@ static void sb_main(void *a)
     }
 }
 
-TL_TEST(hidden_steal_bursts_exactly_once, 3, 90, "m1 stress hidden")
+TL_TEST(hidden_steal_bursts_exactly_once, 2, 90, "m1 stress hidden")
 {
     sb_rounds = tl_iters(100);
     long total = sb_rounds * SB_BURST;
@@ -163,7 +163,7 @@ static void *mt_thread(void *a)
     return NULL;
 }
 
-TL_TEST(hidden_spawn_from_many_threads, 3, 60, "m1 hidden")
+TL_TEST(hidden_spawn_from_many_threads, 2, 60, "m1 hidden")
 {
     START(2);
     pthread_t th[MT_THREADS];

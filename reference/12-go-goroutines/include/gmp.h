@@ -135,7 +135,7 @@ void gmp_chan_close(gmp_chan *c);
 size_t gmp_chan_len(gmp_chan *c);
 size_t gmp_chan_cap(gmp_chan *c);
 
-/* Any thread, once no G uses c or waits on it: free it. */
+/* Any thread, once no G uses c or waits on it: free it (NULL: nothing). */
 void gmp_chan_free(gmp_chan *c);
 
 /* ================================================================== */
@@ -251,7 +251,7 @@ void gmp_wg_done(gmp_wg *wg);
 /* A G: park until the counter is 0 (at once if it is). */
 void gmp_wg_wait(gmp_wg *wg);
 
-/* Any thread, once nobody waits: free it. */
+/* Any thread, once nobody waits: free it (NULL: nothing). */
 void gmp_wg_free(gmp_wg *wg);
 
 #endif

@@ -119,7 +119,7 @@ static void spawn_three(void *a)
                    "Task 1.2.", tl_ename(errno));
 }
 
-TL_TEST(spawned_g_runs_next, 2, 30, "m1")
+TL_TEST(spawned_g_runs_next, 1, 30, "m1")
 {
     START(1);
     (void)gmp_set_preempt(0); /* exact order: no time slices (M7) */
@@ -215,7 +215,7 @@ static void outsider(void *a)
     atomic_store(&outside_ran, 1);
 }
 
-TL_TEST(global_queue_is_not_starved, 2, 60, "m1")
+TL_TEST(global_queue_is_not_starved, 1, 60, "m1")
 {
     START(1);
     GO(link_g, NULL); /* each link spawns the next: the local queue is
@@ -490,6 +490,10 @@ TL_TEST(api_errors, 1, 30, "m1")
              "gmp_start(GMP_MAXPROCS + 1) must fail with EINVAL (errno %s). "
              "Hint: handout Task 1.7.", tl_ename(errno));
     START(2);
+    STATS(s);
+    tl_check(s.ms == 2, "right after gmp_start(2), gmp_stats counts %lu Ms; "
+             "gmp.h says one per P (nprocs at first). Hint: handout Task 1.7.",
+             s.ms);
     tl_check(gmp_start(1) == -1 && errno == EBUSY, "a second gmp_start while "
              "a runtime is up must fail with EBUSY (errno %s). Hint: handout "
              "Task 1.7.", tl_ename(errno));
