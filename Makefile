@@ -122,7 +122,6 @@ batch: $(if $(SUBMISSIONS),grader)
 	@[ -n "$(SUBMISSIONS)" ] || { echo "make batch: say SUBMISSIONS=DIR (one checkout or archive per student)" >&2; exit 2; }
 	@python3 grader/tools/batch.py "$(SUBMISSIONS)" --out "$(if $(filter grades,$(OUT)),batch-grades,$(OUT))" \
 	  $(foreach l,$(LAB),--lab $(l)) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS))
-	@python3 grader/tools/class_stats.py "$(if $(filter grades,$(OUT)),batch-grades,$(OUT))"
 
 stats:
 	@[ -n "$(BATCH)" ] || { echo "make stats: say BATCH=DIR (the OUT of a make batch, e.g. batch-grades)" >&2; exit 2; }

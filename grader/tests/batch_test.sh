@@ -162,6 +162,12 @@ left=$(comm -13 <(echo "$before") <(echo "$after"))
 if [ -z "$left" ]; then ok "extraction directories removed"
 else bad "extraction directories removed" "$left" "$repro"; fi
 
+# batch.py ends with the class statistics itself (every way into a batch
+# runs it: make batch, tl-grade batch, the Docker image's batch)
+if [ -s "$out/stats/index.html" ] && [ -s "$out/stats/tests.csv" ] && grep -q '^class_stats: ' "$work/batch.log"; then
+  ok "batch.py wrote the class statistics"
+else bad "batch.py wrote the class statistics" "$(ls "$out/stats" 2>&1; tail -n 3 "$work/batch.log")" "$repro"; fi
+
 # Class statistics of this batch (grader/tools/class_stats.py), with figures
 # known exactly: perfect passes every test, the skeleton fails every one,
 # broken does not compile (a 0 for the lab, but no test of it ran) and the

@@ -533,6 +533,8 @@ def main():
     ap.add_argument("--stages", default=None, help="pass --stages to tl-grade (default: all stages)")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds for one grading (default 1800)")
     ap.add_argument("--only", action="append", default=[], help="grade only this student id (repeatable)")
+    ap.add_argument("--no-stats", action="store_true",
+                    help="skip the class statistics (class_stats.py into OUT/stats) at the end")
     args = ap.parse_args()
 
     def usage(msg):
@@ -633,6 +635,15 @@ def main():
     print("batch: %d graded, %d with an error; wall time %.1f s, %.2f submissions/minute" %
           (len(rows) - errors, errors, wall, report["submissions_per_minute"] or 0))
     print("Reports: %s, %s" % (os.path.join(args.out, "gradebook.csv"), os.path.join(args.out, "batch.json")))
+    if not interrupted and not args.no_stats:
+        # the class statistics, so every way in (make batch, tl-grade batch,
+        # the Docker image's batch) ends with them; a failure here is said
+        # but leaves the gradebook, and the exit status, as they are
+        stats = [sys.executable, os.path.join(ROOT, "grader", "tools", "class_stats.py"), args.out]
+        sys.stdout.flush()
+        if subprocess.run(stats).returncode != 0:
+            print("batch: the class statistics failed; the gradebook is complete "
+                  "(retry: %s)" % " ".join(shlex.quote(a) for a in stats), file=sys.stderr)
     return 130 if interrupted else 0
 
 
