@@ -102,7 +102,11 @@ CXX ?= g++
 # built offline (its .cargo/config.toml points at Debian's crates) from a
 # copy under $(BUILD), so the source tree gets no Cargo.lock or target/;
 # the compiled crates are shared by every lab in the kit's build/cargo.
-CARGO_BINS := $(patsubst %,$(BUILD)/%,$(BENCH_CARGO))
+# Like a C peer, the program goes by its folder name into the pairs'
+# folder, so a lab may name another lab's project: lab 05's
+# `cargo = ../13-rust-async/bench/tokio_peer` is built into lab 05's
+# build/plain/bench/tokio_peer.
+CARGO_BINS := $(foreach d,$(BENCH_CARGO),$(call peer_bin,$(d)))
 # Go peers: one folder per program (go.mod with no requires, main.go:
 # the standard library only), named as the folder, built with Debian's
 # golang-go from a copy under $(BUILD): the local toolchain only, no module
@@ -172,9 +176,9 @@ $(foreach p,$(filter %.c,$(BENCH_PEERS)),$(eval $(call tl_peer_rule,$(p),CC,gnu1
 $(foreach p,$(filter %.cpp,$(BENCH_PEERS)),$(eval $(call tl_peer_rule,$(p),CXX,gnu++17)))
 
 define tl_cargo_rule
-$(BUILD)/$(1): $(1)/Cargo.toml $(wildcard $(1)/src/*.rs) $(wildcard $(1)/.cargo/*)
+$(call peer_bin,$(1)): $(1)/Cargo.toml $(wildcard $(1)/src/*.rs) $(wildcard $(1)/.cargo/*)
 	@command -v cargo >/dev/null || { echo "bench: $(1) is a Rust program and cargo is missing: run make deps"; exit 1; }
-	@rm -rf $(BUILD)/cargo-src/$(notdir $(1)) && mkdir -p $(BUILD)/cargo-src && cp -r $(1) $(BUILD)/cargo-src/
+	@rm -rf $(BUILD)/cargo-src/$(notdir $(1)) && mkdir -p $(BUILD)/cargo-src $$(dir $$@) && cp -r $(1) $(BUILD)/cargo-src/
 	cd $(BUILD)/cargo-src/$(notdir $(1)) && cargo build -q --release --offline --target-dir $(TL_ROOT)/build/cargo
 	@cp $(TL_ROOT)/build/cargo/release/$(notdir $(1)) $$@
 endef

@@ -41,7 +41,7 @@ if [ "$image" = 0 ]; then
     libuv1-dev        # lab 05's peer: libuv's event loop
     libboost-context-dev # labs 02 and 04's peer: Boost.Context's fiber, a switch
                       # library in hand-written assembly (no pkg-config: -lboost_context)
-    cargo             # lab 13's peer, Tokio, is Rust: built offline from Debian's crates
+    cargo             # labs 13 and 05's peer, Tokio, is Rust: built offline from Debian's crates
     librust-tokio-dev # (its features, librust-tokio+net-dev and so on, are virtual
                       # packages it provides, their crates among its dependencies)
     golang-go         # lab 12's peer is Go itself (1.19): its scheduler is what

@@ -1,13 +1,17 @@
-//! tokio_peer - the Tokio side of lab 13's benchmarks.
+//! tokio_peer - the Tokio side of lab 13's benchmarks, and of lab 05's
+//! spawn+join.
 //!
 //!   tokio_peer spawnjoin   four driver tasks spawn children in batches of
 //!                          64 and await their JoinHandles (as bench/spawnjoin.c)
 //!   tokio_peer echo        50 clients x ROUNDS 64-byte round trips through a
 //!                          loopback echo server (as bench/echo.c)
+//!   tokio_peer spawnjoin1  lab 05's shape (its bench/spawnjoin.c): one thread,
+//!                          batches of 64 spawned, then their JoinHandles awaited
 //!
-//! Both on a 2-worker multi-thread runtime; print one line,
-//! `tl-bench ops=<n> ns=<elapsed>`, and exit 1 if the answer is wrong.
-//! TL_BENCH_QUICK=1: a token amount of work.
+//! The first two on a 2-worker multi-thread runtime (lab 13's runtime has
+//! 2 workers), spawnjoin1 on a current_thread runtime (lab 05's loop is one
+//! thread). Each prints one line, `tl-bench ops=<n> ns=<elapsed>`, and
+//! exits 1 if the answer is wrong. TL_BENCH_QUICK=1: a token amount of work.
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -18,6 +22,44 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("tokio runtime")
+}
+
+// The scheduler lab 05's single-threaded loop is compared with: tasks run
+// on the thread that calls block_on, and the I/O and time drivers are on,
+// as lab 05's loop always owns its epoll instance.
+fn runtime_one_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio current_thread runtime")
+}
+
+// Lab 05's spawnjoin.c on Tokio: batches of 64 tasks, each ready at its
+// first poll with its place in the batch + 1; the batch is joined by
+// awaiting the handles in order, each value checked.
+fn spawnjoin1(quick: bool) -> (u64, u128) {
+    let total: u64 = if quick { 4000 } else { 2_000_000 };
+    let rt = runtime_one_thread();
+    rt.block_on(async move {
+        let t0 = Instant::now();
+        let mut joined = 0u64;
+        let mut hs = Vec::with_capacity(64);
+        while joined < total {
+            let b = std::cmp::min(64, total - joined);
+            for i in 0..b {
+                hs.push(tokio::spawn(async move { i + 1 }));
+            }
+            for (i, h) in hs.drain(..).enumerate() {
+                let v = h.await.expect("task");
+                if v != i as u64 + 1 {
+                    eprintln!("tokio spawnjoin1: task {} gave {}, want {}", joined + i as u64, v, i + 1);
+                    std::process::exit(1);
+                }
+            }
+            joined += b;
+        }
+        (joined, t0.elapsed().as_nanos())
+    })
 }
 
 fn spawnjoin(quick: bool) -> (u64, u128) {
@@ -127,8 +169,9 @@ fn main() {
     let (ops, ns) = match mode.as_str() {
         "spawnjoin" => spawnjoin(quick),
         "echo" => echo(quick),
+        "spawnjoin1" => spawnjoin1(quick),
         _ => {
-            eprintln!("usage: tokio_peer spawnjoin|echo");
+            eprintln!("usage: tokio_peer spawnjoin|echo|spawnjoin1");
             std::process::exit(2);
         }
     };
