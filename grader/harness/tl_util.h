@@ -26,6 +26,7 @@
 
 #include "tl_harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -189,6 +190,35 @@ __attribute__((unused)) static int tl_fault_errno(int err)
         return tl_fault_now() ? EAGAIN : __real_pthread_create(t, a, fn, arg);\
     }                                                                         \
     struct tl_fault_wrap_create_semicolon_
+
+/* ================================================================== */
+/* What the process holds                                              */
+/* ================================================================== */
+
+/* Entries of a /proc directory, . and .. left out: the threads of this
+ * process in /proc/self/task, its open fds in /proc/self/fd; -1 if it
+ * cannot be read. Any thread that may call opendir. */
+__attribute__((unused)) static int tl_proc_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Open file descriptors of this process, less the one that counts them;
+ * -1 if /proc/self/fd cannot be read. */
+__attribute__((unused)) static int tl_open_fds(void)
+{
+    int n = tl_proc_entries("/proc/self/fd");
+    return n < 0 ? -1 : n - 1;
+}
 
 /* ================================================================== */
 /* Memory maps                                                         */

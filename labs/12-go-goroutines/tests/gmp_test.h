@@ -14,7 +14,6 @@
 #include "tl_util.h"
 #include "gmp.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -106,22 +105,16 @@ static inline long live_gs(void)
  * pthread_create). mmap and munmap also keep a count of the bytes mapped
  * through them: valgrind does not follow mmap, so a stack that is never
  * unmapped shows only there. */
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t size);
 void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int __real_munmap(void *addr, size_t len);
 int __real_mprotect(void *addr, size_t len, int prot);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
 int __real_epoll_create1(int flags);
 int __real_eventfd(unsigned int initval, int flags);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t size);
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int __wrap_munmap(void *addr, size_t len);
 int __wrap_mprotect(void *addr, size_t len, int prot);
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
 int __wrap_epoll_create1(int flags);
 int __wrap_eventfd(unsigned int initval, int flags);
 
@@ -136,15 +129,8 @@ static inline long page_round(size_t len)
     return (long)((len + pg - 1) / pg * pg);
 }
 
-void *__wrap_malloc(size_t size)
-{
-    return tl_fault_errno(ENOMEM) ? NULL : __real_malloc(size);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    return tl_fault_errno(ENOMEM) ? NULL : __real_calloc(n, size);
-}
+TL_FAULT_WRAP_ALLOC();
+TL_FAULT_WRAP_PTHREAD_CREATE();
 
 void *__wrap_realloc(void *p, size_t size)
 {
@@ -174,11 +160,6 @@ int __wrap_mprotect(void *addr, size_t len, int prot)
     return tl_fault_errno(ENOMEM) ? -1 : __real_mprotect(addr, len, prot);
 }
 
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
-{
-    return tl_fault_now() ? EAGAIN : __real_pthread_create(t, a, fn, arg);
-}
-
 int __wrap_epoll_create1(int flags)
 {
     return tl_fault_errno(ENOMEM) ? -1 : __real_epoll_create1(flags);
@@ -187,22 +168,6 @@ int __wrap_epoll_create1(int flags)
 int __wrap_eventfd(unsigned int initval, int flags)
 {
     return tl_fault_errno(ENOMEM) ? -1 : __real_eventfd(initval, flags);
-}
-
-/* Open file descriptors of this process (entries of /proc/self/fd, less
- * the one reading it); -1 if it cannot be read. */
-__attribute__((unused)) static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
 }
 
 /* A goroutine's deadline: 1 once `secs` (times tl_slow) passed since the

@@ -37,7 +37,7 @@ static void fh_hold(void *a)
 TL_TEST(failed_allocations_leave_nothing_behind, 1, 60, "m1")
 {
     struct gmp_stats s;
-    int fds0 = open_fds();
+    int fds0 = tl_open_fds();
     long mapped0 = atomic_load(&mapped_bytes);
     atomic_store(&fh_release, 0);
     atomic_store(&fh_ran, 0);
@@ -59,10 +59,10 @@ TL_TEST(failed_allocations_leave_nothing_behind, 1, 60, "m1")
                  "%s when call number %d it made failed; gmp.h says ENOMEM "
                  "or EAGAIN (pass the failed call's errno on). Hint: %s",
                  tl_ename(e), n, gmp_hint(e, "handout Task 1.7."));
-        tl_check(open_fds() == fds0, "after gmp_start(2) failed at call "
+        tl_check(tl_open_fds() == fds0, "after gmp_start(2) failed at call "
                  "number %d, %d file descriptors are open instead of %d: "
                  "close the epoll instance and the eventfd on the way out. "
-                 "Hint: handout Task 5.2.", n, open_fds(), fds0);
+                 "Hint: handout Task 5.2.", n, tl_open_fds(), fds0);
         tl_check(atomic_load(&mapped_bytes) == mapped0, "after gmp_start(2) "
                  "failed at call number %d, %ld bytes it mapped are still "
                  "mapped. Hint: handout Task 1.7.", n,
@@ -133,8 +133,8 @@ TL_TEST(failed_allocations_leave_nothing_behind, 1, 60, "m1")
              "bytes the runtime mapped with mmap are still mapped: every "
              "stack (also one whose mprotect failed) must be unmapped. Hint: "
              "handout Task 1.1.", atomic_load(&mapped_bytes) - mapped0);
-    tl_check(open_fds() == fds0, "after gmp_wait, %d file descriptors are "
-             "open instead of %d. Hint: handout Task 5.2.", open_fds(), fds0);
+    tl_check(tl_open_fds() == fds0, "after gmp_wait, %d file descriptors are "
+             "open instead of %d. Hint: handout Task 5.2.", tl_open_fds(), fds0);
 }
 
 /* ------------------------------------------------------------------ */

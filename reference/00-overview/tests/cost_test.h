@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -98,16 +97,7 @@ static inline double time_op(const char *what, cost_op_fn op, void *ctx, int bat
 /* Threads of this process now (entries of /proc/self/task). */
 static inline int task_count(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
+    return tl_proc_entries("/proc/self/task");
 }
 
 static void *noop_thread(void *arg)
@@ -141,16 +131,7 @@ static inline int tasks_settle(int want)
 /* Open file descriptors of this process now. */
 static inline int fd_count(void)
 {
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1; /* the directory's own descriptor */
+    return tl_open_fds();
 }
 
 #endif

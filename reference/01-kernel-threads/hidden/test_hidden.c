@@ -4,7 +4,6 @@
  */
 #include "../tests/kt_test.h"
 
-#include <dirent.h>
 #include <signal.h>
 
 /* ------------------------------------------------------------------ */
@@ -177,14 +176,7 @@ TL_TEST(hidden_exits_at_any_depth, 3, 20, "exit")
 
 static int count_tasks(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
+    return tl_proc_entries("/proc/self/task");
 }
 
 enum { TASKS_N = 30 };

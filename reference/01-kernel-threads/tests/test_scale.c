@@ -4,19 +4,11 @@
  */
 #include "kt_test.h"
 
-#include <dirent.h>
 #include <pthread.h>
 
 static int count_tasks(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
+    return tl_proc_entries("/proc/self/task");
 }
 
 enum { AT_ONCE = 100 };

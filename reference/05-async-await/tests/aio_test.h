@@ -9,7 +9,6 @@
 #include "tl_util.h"
 #include "aio.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -87,15 +86,7 @@ static inline long spawn(struct aio_loop *lp, const char *name, struct aio_futur
 /* Open fds of this process (/proc/self/fd, the directory's own fd excluded). */
 static inline int count_fds(void)
 {
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    if (d)
-        closedir(d);
-    return n - 1;
+    return tl_open_fds();
 }
 
 static inline void nonblock(int fd)
