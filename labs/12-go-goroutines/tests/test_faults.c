@@ -13,8 +13,6 @@
  */
 #include "gmp_test.h"
 
-#include <time.h>
-
 /* A bound on the calls one API call may make: a loop that reaches it means
  * the fault never stops firing (a retry loop on ENOMEM, say). */
 #define MAX_FAULTS 64
